@@ -1,0 +1,5 @@
+"""API of the members app (mounted at /api/v1/members/)."""
+
+from ninja import Router
+
+router = Router(tags=["members"])

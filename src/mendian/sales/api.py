@@ -1,0 +1,5 @@
+"""API of the sales app (mounted at /api/v1/sales/)."""
+
+from ninja import Router
+
+router = Router(tags=["sales"])

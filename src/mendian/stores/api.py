@@ -1,0 +1,117 @@
+"""API of stores, registers and sign-in."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router
+
+from mendian.core.errors import DomainError, Unauthenticated
+from mendian.stores import selectors, services
+from mendian.stores.models import Register, Store
+from mendian.stores.schemas import MeOut, RegisterOut, StoreOut, TokenIn, TokenOut
+
+auth_router = Router(tags=["auth"])
+router = Router(tags=["stores"])
+
+
+@auth_router.post("/token", response=TokenOut, auth=None, summary="Get a bearer token")
+def token_create(request: HttpRequest, payload: TokenIn) -> dict[str, object]:
+    if payload.username:
+        user = authenticate(request, username=payload.username, password=payload.password)
+    else:
+        user = authenticate(
+            request, register_token=payload.register_token, employee_no=payload.employee_no, pin=payload.pin
+        )
+    if user is None:
+        raise Unauthenticated(_("Wrong sign-in details."), code="invalid_credentials")
+    if getattr(request, "axes_locked_out", False):
+        raise DomainError(_("Too many failed sign-in attempts."), code="locked_out")
+    register = getattr(user, "mendian_register", None)
+    token, raw = services.api_token_issue(user=user, register=register)
+    profile = selectors.staff_profile(user)
+    return {
+        "token": raw,
+        "expires_at": token.expires_at,
+        "user_id": user.pk,
+        "display_name": profile.display_name if profile else user.get_username(),
+        "register_id": register.pk if register else None,
+        "store_id": register.store_id if register else None,
+    }
+
+
+@auth_router.get("/me", response=MeOut, summary="Who am I")
+def me(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    profile = selectors.staff_profile(user)
+    store_ids = selectors.staff_store_ids(user)
+    register = getattr(request, "mendian_register", None)
+    return {
+        "user_id": user.pk,
+        "username": user.get_username(),
+        "display_name": profile.display_name if profile else user.get_username(),
+        "employee_no": profile.employee_no if profile else None,
+        "roles": sorted(user.groups.values_list("name", flat=True)),  # type: ignore[attr-defined]
+        "all_stores": store_ids is None,
+        "store_ids": sorted(store_ids) if store_ids is not None else [],
+        "register_id": register.pk if register else None,
+    }
+
+
+@auth_router.post("/logout", response={204: None}, summary="Revoke the bearer token in use")
+def logout(request: HttpRequest) -> tuple[int, None]:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        token = selectors.api_token_lookup(header[7:].strip())
+        if token is not None:
+            services.api_token_revoke(token=token)
+    return 204, None
+
+
+@router.get("/", response=list[StoreOut], summary="Stores I can see")
+def store_list(request: HttpRequest) -> list[Store]:
+    selectors.permission_check(request.user, "stores.view_store")
+    return list(selectors.stores_visible_to(request.user))
+
+
+@router.get("/registers", response=list[RegisterOut], summary="Registers I can see")
+def register_list(request: HttpRequest, store_id: int | None = None) -> list[dict[str, object]]:
+    selectors.permission_check(request.user, "stores.view_register")
+    registers = selectors.registers_visible_to(request.user)
+    if store_id is not None:
+        registers = registers.filter(store_id=store_id)
+    return [_register_out(register) for register in registers]
+
+
+@router.get("/registers/{register_id}", response=RegisterOut, summary="One register")
+def register_detail(request: HttpRequest, register_id: int) -> dict[str, object]:
+    selectors.permission_check(request.user, "stores.view_register")
+    return _register_out(selectors.register_get(request.user, register_id))
+
+
+@router.post("/registers/{register_id}/revoke", response=RegisterOut, summary="Revoke a register's device token")
+def register_revoke(request: HttpRequest, register_id: int) -> dict[str, object]:
+    selectors.permission_check(request.user, "stores.change_register")
+    register = selectors.register_get(request.user, register_id)
+    services.register_token_revoke(register=register)
+    register.refresh_from_db()
+    return _register_out(register)
+
+
+@router.get("/{store_id}", response=StoreOut, summary="One store")
+def store_detail(request: HttpRequest, store_id: int) -> Store:
+    selectors.permission_check(request.user, "stores.view_store")
+    return selectors.store_get(request.user, store_id)
+
+
+def _register_out(register: Register) -> dict[str, object]:
+    return {
+        "id": register.pk,
+        "store_id": register.store_id,
+        "code": register.code,
+        "name": register.name,
+        "is_training": register.is_training,
+        "is_active": register.is_active,
+        "token_revoked": register.token_revoked_at is not None,
+    }

@@ -23,6 +23,9 @@ class Store(models.Model):
         _("business day starts at"), default="04:00", help_text=_("Sales before this time count for the previous day.")
     )
     cash_rounding_to_jiao = models.BooleanField(_("round cash to the jiao"), default=False)
+    allow_negative_stock = models.BooleanField(
+        _("may sell below zero stock"), default=False, help_text=_("Default for products that do not set it.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

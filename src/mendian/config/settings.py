@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "mendian.inventory",
     "mendian.sales",
     "mendian.members",
+    "mendian.promotions",
     "mendian.notifications",
     "mendian.web",
 ]

@@ -7,10 +7,19 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from mendian.core.errors import DomainError, Unauthenticated
+from mendian.core.errors import DomainError, PermissionDeniedError, Unauthenticated
 from mendian.stores import selectors, services
 from mendian.stores.models import Register, Store
-from mendian.stores.schemas import MeOut, RegisterOut, StoreOut, TokenIn, TokenOut
+from mendian.stores.schemas import (
+    MeOut,
+    RegisterCreatedOut,
+    RegisterIn,
+    RegisterOut,
+    StoreIn,
+    StoreOut,
+    TokenIn,
+    TokenOut,
+)
 
 auth_router = Router(tags=["auth"])
 router = Router(tags=["stores"])
@@ -73,6 +82,24 @@ def logout(request: HttpRequest) -> tuple[int, None]:
 def store_list(request: HttpRequest) -> list[Store]:
     selectors.permission_check(request.user, "stores.view_store")
     return list(selectors.stores_visible_to(request.user))
+
+
+@router.post("/", response={201: StoreOut}, summary="Create a store (HQ)")
+def store_create(request: HttpRequest, payload: StoreIn) -> tuple[int, Store]:
+    selectors.permission_check(request.user, "stores.add_store")
+    if selectors.staff_store_ids(request.user) is not None:
+        raise PermissionDeniedError(_("Only HQ staff can open a store."))
+    return 201, services.store_create(**payload.dict())
+
+
+@router.post("/registers", response={201: RegisterCreatedOut}, summary="Create a register; its device token is shown once")
+def register_create(request: HttpRequest, payload: RegisterIn) -> tuple[int, dict[str, object]]:
+    selectors.permission_check(request.user, "stores.add_register")
+    store = selectors.store_get(request.user, payload.store_id)
+    register, raw_token = services.register_create(
+        store=store, code=payload.code, name=payload.name, is_training=payload.is_training
+    )
+    return 201, {**_register_out(register), "device_token": raw_token}
 
 
 @router.get("/registers", response=list[RegisterOut], summary="Registers I can see")

@@ -19,6 +19,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
         [
             "stores.view_store",
             "stores.view_register",
+            "stores.add_register",
             "stores.change_register",
             "stores.view_staffprofile",
             "catalog.view_*",

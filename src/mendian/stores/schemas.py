@@ -65,3 +65,22 @@ class MeOut(Schema):
     all_stores: bool
     store_ids: list[int]
     register_id: int | None
+
+
+class StoreIn(Schema):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    address: str = Field(default="", max_length=255)
+    phone: str = Field(default="", max_length=32)
+    opening_hours: str = Field(default="", max_length=100)
+
+
+class RegisterIn(Schema):
+    store_id: int
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=100)
+    is_training: bool = False
+
+
+class RegisterCreatedOut(RegisterOut):
+    device_token: str

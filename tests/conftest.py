@@ -56,7 +56,9 @@ class ApiClient:
         response = self.client.get("/api/v1" + path, params, headers=self._headers(headers))
         return response.status_code, self._parse(response)
 
-    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: str | None = None) -> tuple[int, Any]:
+    def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: str | None = None
+    ) -> tuple[int, Any]:
         data = raw if raw is not None else json.dumps(body if body is not None else {})
         response = self.client.post(
             "/api/v1" + path, data=data, content_type="application/json", headers=self._headers(headers)
@@ -65,7 +67,10 @@ class ApiClient:
 
     def put(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         response = self.client.put(
-            "/api/v1" + path, data=json.dumps(body or {}), content_type="application/json", headers=self._headers(headers)
+            "/api/v1" + path,
+            data=json.dumps(body or {}),
+            content_type="application/json",
+            headers=self._headers(headers),
         )
         return response.status_code, self._parse(response)
 
@@ -99,7 +104,11 @@ def make_staff(db: None) -> Callable[..., StaffProfile]:
     counter = {"n": 0}
 
     def make(
-        roles: list[str], stores: list[Store] | None = None, *, all_stores: bool = False, pin: str = "1234",
+        roles: list[str],
+        stores: list[Store] | None = None,
+        *,
+        all_stores: bool = False,
+        pin: str = "1234",
         username: str | None = None,
     ) -> StaffProfile:
         counter["n"] += 1
@@ -131,7 +140,9 @@ def token_for() -> Callable[[StaffProfile], str]:
 
 @pytest.fixture
 def api_as(token_for: Callable[..., str]) -> Callable[..., ApiClient]:
-    def make(profile: StaffProfile, register: Register | None = None, language: str | None = None) -> ApiClient:
+    def make(
+        profile: StaffProfile, register: Register | None = None, language: str | None = None
+    ) -> ApiClient:
         return ApiClient(token_for(profile, register), language=language)
 
     return make

@@ -77,7 +77,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         os.environ["MENDIAN_ALLOWED_HOSTS"] = f"{args.host},127.0.0.1,localhost"
     if args.host == "0.0.0.0" and not allowed:  # noqa: S104
         os.environ["MENDIAN_ALLOWED_HOSTS"] = "*"
-    os.environ.setdefault("MENDIAN_CSRF_TRUSTED_ORIGINS", f"http://{args.host}:{args.port},http://127.0.0.1:{args.port}")
+    os.environ.setdefault(
+        "MENDIAN_CSRF_TRUSTED_ORIGINS", f"http://{args.host}:{args.port},http://127.0.0.1:{args.port}"
+    )
     _setup_django()
     from django.core.management import call_command
 
@@ -131,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-worker", action="store_true", help="do not start the background worker")
     demo.set_defaults(handler=cmd_demo)
 
-    serve = commands.add_parser("serve", help="serve the web app with gunicorn (settings from the environment)")
+    serve = commands.add_parser(
+        "serve", help="serve the web app with gunicorn (settings from the environment)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=cmd_serve)

@@ -39,12 +39,16 @@ def demo_stores() -> dict[str, str]:
     stores: dict[str, Store] = {}
     for code, name, address, phone in DEMO_STORES:
         store = Store.objects.filter(code=code).first()
-        stores[code] = store or store_services.store_create(code=code, name=name, address=address, phone=phone)
+        stores[code] = store or store_services.store_create(
+            code=code, name=name, address=address, phone=phone
+        )
     for store_code, code, name in DEMO_REGISTERS:
         key = f"{store_code}/{code}"
         register = Register.objects.filter(store=stores[store_code], code=code).first()
         if register is None:
-            register, tokens[key] = store_services.register_create(store=stores[store_code], code=code, name=name)
+            register, tokens[key] = store_services.register_create(
+                store=stores[store_code], code=code, name=name
+            )
         elif key not in tokens:
             tokens[key] = store_services.register_token_rotate(register=register)
     for username, employee_no, name, roles, store_codes, all_stores, pin in DEMO_STAFF:
@@ -72,7 +76,9 @@ def demo_load() -> list[str]:
     lines = [f"后台 Back office: /admin/  (password for every login: {DEMO_PASSWORD})"]
     for username, employee_no, name, roles, store_codes, _all_stores, pin in DEMO_STAFF:
         where = ",".join(store_codes) or "ALL"
-        lines.append(f"  {username:<9} {name}  roles={','.join(roles)}  stores={where}  employee_no={employee_no} PIN={pin}")
+        lines.append(
+            f"  {username:<9} {name}  roles={','.join(roles)}  stores={where}  employee_no={employee_no} PIN={pin}"
+        )
     lines.append("Register device tokens (for /pos/ and the API):")
     for key, token in sorted(tokens.items()):
         lines.append(f"  {key}: {token}")

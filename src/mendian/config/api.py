@@ -25,7 +25,8 @@ def _mount() -> None:
     from mendian.inventory.api import router as inventory_router
     from mendian.members.api import router as members_router
     from mendian.sales.api import router as sales_router
-    from mendian.stores.api import auth_router, router as stores_router
+    from mendian.stores.api import auth_router
+    from mendian.stores.api import router as stores_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/stores", stores_router)

@@ -90,11 +90,15 @@ def database(directory: Path) -> dict[str, object]:
     if parsed.scheme == "sqlite":
         path = parsed.path
         if not path or path == "/":
-            raise EnvError("DATABASE_URL", "sqlite URL needs a file path, e.g. sqlite:////srv/mendian/db.sqlite3")
+            raise EnvError(
+                "DATABASE_URL", "sqlite URL needs a file path, e.g. sqlite:////srv/mendian/db.sqlite3"
+            )
         return sqlite_database(Path(path))
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
         if not parsed.path.strip("/"):
-            raise EnvError("DATABASE_URL", "postgres URL needs a database name, e.g. postgres://user@host/mendian")
+            raise EnvError(
+                "DATABASE_URL", "postgres URL needs a database name, e.g. postgres://user@host/mendian"
+            )
         import dj_database_url
 
         config: dict[str, object] = dict(dj_database_url.parse(raw))

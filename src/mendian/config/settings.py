@@ -14,7 +14,9 @@ DATA_DIR = env.data_dir()
 SECRET_KEY = env.secret_key(DATA_DIR)
 DEBUG = env.env_bool("MENDIAN_DEBUG", default=False)
 ALLOWED_HOSTS = env.env_list("MENDIAN_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.env_list("MENDIAN_CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"])
+CSRF_TRUSTED_ORIGINS = env.env_list(
+    "MENDIAN_CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"]
+)
 REDIS_URL = env.redis_url()
 
 INSTALLED_APPS = [
@@ -106,7 +108,11 @@ AXES_LOCKOUT_CALLABLE = "mendian.core.api_errors.axes_lockout_response"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("zh-hant", _("Traditional Chinese")), ("en", _("English"))]
+LANGUAGES = [
+    ("zh-hans", _("Simplified Chinese")),
+    ("zh-hant", _("Traditional Chinese")),
+    ("en", _("English")),
+]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
@@ -116,7 +122,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR / "media"}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "media"},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed package when collectstatic has not run

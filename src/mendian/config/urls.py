@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("mendian.sales.urls")),  # /pos/ (the till) and /r/<token>/ (e-receipts)
     path("", include("mendian.web.urls")),
 ]

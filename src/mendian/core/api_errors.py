@@ -8,7 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 
-def error_response(status: int, code: str, message: Any, details: dict[str, Any] | None = None) -> JsonResponse:
+def error_response(
+    status: int, code: str, message: Any, details: dict[str, Any] | None = None
+) -> JsonResponse:
     return JsonResponse(
         {"error": {"code": code, "message": str(message), "details": details or {}}},
         status=status,
@@ -39,7 +41,9 @@ def install_handlers(api: Any) -> None:
                     "message": item.get("msg", ""),
                 }
             )
-        return error_response(422, "validation_error", _("Some fields are missing or invalid."), {"fields": fields})
+        return error_response(
+            422, "validation_error", _("Some fields are missing or invalid."), {"fields": fields}
+        )
 
     @api.exception_handler(AuthenticationError)
     def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
@@ -62,13 +66,17 @@ def install_handlers(api: Any) -> None:
         if exc.status_code == 400 and "parse request body" in str(exc):
             return error_response(400, "malformed_json", _("The request body is not valid JSON."))
         if exc.status_code == 403 and "CSRF" in str(exc):
-            return error_response(403, "csrf_failed", _("The CSRF check failed. Reload the page and try again."))
+            return error_response(
+                403, "csrf_failed", _("The CSRF check failed. Reload the page and try again.")
+            )
         if exc.status_code == 400:
             return error_response(400, "malformed_request", _("The request could not be read."))
         return error_response(exc.status_code, "http_error", str(exc))
 
 
-def axes_lockout_response(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def axes_lockout_response(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """django-axes calls this when an account is locked: JSON for the API, a page for the admin."""
     message = _("Too many failed sign-in attempts. The account is locked for 30 minutes.")
     if request.path.startswith("/api/"):

@@ -16,7 +16,10 @@ class RequestContext:
     ip_address: str = ""
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("mendian_request", default=RequestContext())
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "mendian_request",
+    default=RequestContext(),  # noqa: B039 - frozen dataclass, immutable
+)
 
 
 def current() -> RequestContext:

@@ -14,7 +14,9 @@ class DomainError(Exception):
     code = "invalid_request"
     default_message: Any = _("The request is not valid.")
 
-    def __init__(self, message: Any = None, *, code: str | None = None, details: dict[str, Any] | None = None):
+    def __init__(
+        self, message: Any = None, *, code: str | None = None, details: dict[str, Any] | None = None
+    ):
         self.message = message if message is not None else self.default_message
         if code is not None:
             self.code = code

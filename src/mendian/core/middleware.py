@@ -52,7 +52,9 @@ class IdempotencyMiddleware:
         if not key or request.method not in IDEMPOTENT_METHODS or not request.path.startswith("/api/"):
             return self.get_response(request)
         if len(key) > 255 or not key.isprintable():
-            return error_response(400, "idempotency_key_invalid", _("The Idempotency-Key header is not valid."))
+            return error_response(
+                400, "idempotency_key_invalid", _("The Idempotency-Key header is not valid.")
+            )
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             principal = f"user:{user.pk}"

@@ -24,5 +24,7 @@ def health_report() -> tuple[bool, dict[str, object]]:
     report["migrations"] = "ok" if not pending else f"{len(pending)} pending"
     healthy = healthy and not pending
     beat = WorkerHeartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
-    report["worker_heartbeat_age_s"] = None if beat is None else round((timezone.now() - beat).total_seconds(), 1)
+    report["worker_heartbeat_age_s"] = (
+        None if beat is None else round((timezone.now() - beat).total_seconds(), 1)
+    )
     return healthy, report

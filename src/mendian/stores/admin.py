@@ -1,4 +1,3 @@
-from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
@@ -59,9 +58,11 @@ class RegisterAdmin(StoreScopedAdmin):
     def rotate_token(self, request: HttpRequest, queryset: QuerySet[Register]) -> None:
         for register in queryset:
             raw = services.register_token_rotate(register=register)
-            self.message_user(request, _("New device token for %(register)s: %(token)s") % {
-                "register": register, "token": raw
-            }, messages.WARNING)
+            self.message_user(
+                request,
+                _("New device token for %(register)s: %(token)s") % {"register": register, "token": raw},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Revoke the device token"))
     def revoke_token(self, request: HttpRequest, queryset: QuerySet[Register]) -> None:
@@ -84,4 +85,6 @@ class StaffProfileAdmin(StoreScopedAdmin):
         return "、".join(group.name for group in obj.user.groups.all())
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("user").prefetch_related("user__groups").distinct()
+        return (
+            super().get_queryset(request).select_related("user").prefetch_related("user__groups").distinct()
+        )

@@ -92,7 +92,11 @@ def store_create(request: HttpRequest, payload: StoreIn) -> tuple[int, Store]:
     return 201, services.store_create(**payload.dict())
 
 
-@router.post("/registers", response={201: RegisterCreatedOut}, summary="Create a register; its device token is shown once")
+@router.post(
+    "/registers",
+    response={201: RegisterCreatedOut},
+    summary="Create a register; its device token is shown once",
+)
 def register_create(request: HttpRequest, payload: RegisterIn) -> tuple[int, dict[str, object]]:
     selectors.permission_check(request.user, "stores.add_register")
     store = selectors.store_get(request.user, payload.store_id)
@@ -117,7 +121,9 @@ def register_detail(request: HttpRequest, register_id: int) -> dict[str, object]
     return _register_out(selectors.register_get(request.user, register_id))
 
 
-@router.post("/registers/{register_id}/revoke", response=RegisterOut, summary="Revoke a register's device token")
+@router.post(
+    "/registers/{register_id}/revoke", response=RegisterOut, summary="Revoke a register's device token"
+)
 def register_revoke(request: HttpRequest, register_id: int) -> dict[str, object]:
     selectors.permission_check(request.user, "stores.change_register")
     register = selectors.register_get(request.user, register_id)

@@ -40,7 +40,7 @@ class RegisterPinBackend(BaseBackend):
         if not profile.all_stores and not profile.stores.filter(pk=register.store_id).exists():
             return None
         user = profile.user
-        user.mendian_register = register
+        user.mendian_register = register  # type: ignore[attr-defined]
         return user
 
     def get_user(self, user_id: int) -> Any:

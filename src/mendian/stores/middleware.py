@@ -28,7 +28,7 @@ class BearerTokenMiddleware:
                 request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
         user = getattr(request, "user", None)
         register = request.mendian_register  # type: ignore[attr-defined]
-        token = context.bind(
+        context_token = context.bind(
             actor_id=user.pk if user is not None and user.is_authenticated else None,
             register_id=register.pk if register is not None else None,
             store_id=register.store_id if register is not None else None,
@@ -36,4 +36,4 @@ class BearerTokenMiddleware:
         try:
             return self.get_response(request)
         finally:
-            context.reset(token)
+            context.reset(context_token)

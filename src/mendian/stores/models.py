@@ -7,7 +7,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-store_code_validator = RegexValidator(r"^[A-Za-z0-9_-]{1,32}$", _("Use letters, digits, - or _ (at most 32)."))
+store_code_validator = RegexValidator(
+    r"^[A-Za-z0-9_-]{1,32}$", _("Use letters, digits, - or _ (at most 32).")
+)
 
 
 class Store(models.Model):
@@ -18,9 +20,13 @@ class Store(models.Model):
     address = models.CharField(_("address"), max_length=255, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
-    opening_hours = models.CharField(_("opening hours"), max_length=100, blank=True, help_text=_("e.g. 09:00-22:00"))
+    opening_hours = models.CharField(
+        _("opening hours"), max_length=100, blank=True, help_text=_("e.g. 09:00-22:00")
+    )
     business_day_starts_at = models.TimeField(
-        _("business day starts at"), default="04:00", help_text=_("Sales before this time count for the previous day.")
+        _("business day starts at"),
+        default="04:00",
+        help_text=_("Sales before this time count for the previous day."),
     )
     cash_rounding_to_jiao = models.BooleanField(_("round cash to the jiao"), default=False)
     allow_negative_stock = models.BooleanField(
@@ -41,7 +47,9 @@ class Store(models.Model):
 class Register(models.Model):
     """A till or other device of one store. It signs in with a device token that can be revoked."""
 
-    store = models.ForeignKey(Store, verbose_name=_("store"), on_delete=models.PROTECT, related_name="registers")
+    store = models.ForeignKey(
+        Store, verbose_name=_("store"), on_delete=models.PROTECT, related_name="registers"
+    )
     code = models.CharField(_("code"), max_length=32)
     name = models.CharField(_("name"), max_length=100)
     device_token_hash = models.CharField(_("device token (hash)"), max_length=64, blank=True, db_index=True)
@@ -51,7 +59,9 @@ class Register(models.Model):
         _("receipt printer"),
         max_length=255,
         blank=True,
-        help_text=_("e.g. tcp://192.168.1.50:9100, usb://04b8:0202, serial:///dev/ttyUSB0, file:///tmp/receipt.bin"),
+        help_text=_(
+            "e.g. tcp://192.168.1.50:9100, usb://04b8:0202, serial:///dev/ttyUSB0, file:///tmp/receipt.bin"
+        ),
     )
     paper_width_mm = models.PositiveSmallIntegerField(
         _("paper width (mm)"), choices=[(58, "58 mm"), (80, "80 mm")], default=80
@@ -63,7 +73,9 @@ class Register(models.Model):
         verbose_name = _("register")
         verbose_name_plural = _("registers")
         ordering = ["store__code", "code"]
-        constraints = [models.UniqueConstraint(fields=["store", "code"], name="register_unique_code_per_store")]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "code"], name="register_unique_code_per_store")
+        ]
 
     def __str__(self) -> str:
         return f"{self.store.code}/{self.code} {self.name}"
@@ -101,7 +113,9 @@ class ApiToken(models.Model):
     Only the SHA-256 of the token is stored."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    register = models.ForeignKey(Register, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens")
+    register = models.ForeignKey(
+        Register, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

@@ -50,7 +50,13 @@ ROLES: dict[str, tuple[str, list[str]]] = {
     ),
     "finance": (
         "财务",
-        ["stores.view_store", "stores.view_register", "sales.view_*", "inventory.view_*", "core.view_auditentry"],
+        [
+            "stores.view_store",
+            "stores.view_register",
+            "sales.view_*",
+            "inventory.view_*",
+            "core.view_auditentry",
+        ],
     ),
     "marketing": (
         "市场营销",

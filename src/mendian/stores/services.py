@@ -45,20 +45,32 @@ def register_create(*, store: Store, code: str, name: str, is_training: bool = F
     try:
         with transaction.atomic():
             register = Register.objects.create(
-                store=store, code=code, name=name, is_training=is_training, device_token_hash=token_hash(raw_token)
+                store=store,
+                code=code,
+                name=name,
+                is_training=is_training,
+                device_token_hash=token_hash(raw_token),
             )
     except IntegrityError:
-        raise Conflict(_("This store already has a register with this code."), code="register_code_taken") from None
-    audit_record(action="register.create", obj=register, after={"code": code, "name": name}, store_id=store.pk)
+        raise Conflict(
+            _("This store already has a register with this code."), code="register_code_taken"
+        ) from None
+    audit_record(
+        action="register.create", obj=register, after={"code": code, "name": name}, store_id=store.pk
+    )
     return register, raw_token
 
 
 @transaction.atomic
 def register_token_rotate(*, register: Register) -> str:
     raw_token = secrets.token_urlsafe(24)
-    Register.objects.filter(pk=register.pk).update(device_token_hash=token_hash(raw_token), token_revoked_at=None)
+    Register.objects.filter(pk=register.pk).update(
+        device_token_hash=token_hash(raw_token), token_revoked_at=None
+    )
     ApiToken.objects.filter(register=register, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    audit_record(action="register.token_rotate", obj=register, store_id=register.store_id, register_id=register.pk)
+    audit_record(
+        action="register.token_rotate", obj=register, store_id=register.store_id, register_id=register.pk
+    )
     return raw_token
 
 
@@ -68,7 +80,9 @@ def register_token_revoke(*, register: Register) -> None:
     now = timezone.now()
     Register.objects.filter(pk=register.pk).update(token_revoked_at=now)
     ApiToken.objects.filter(register=register, revoked_at__isnull=True).update(revoked_at=now)
-    audit_record(action="register.token_revoke", obj=register, store_id=register.store_id, register_id=register.pk)
+    audit_record(
+        action="register.token_revoke", obj=register, store_id=register.store_id, register_id=register.pk
+    )
 
 
 def pin_validate(pin: str) -> None:

@@ -12,7 +12,8 @@ from mendian.core.selectors import health_report
 def healthz(request: HttpRequest) -> JsonResponse:
     healthy, report = health_report()
     return JsonResponse(
-        {"status": "ok" if healthy else "error", "version": __version__, **report}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "error", "version": __version__, **report},
+        status=200 if healthy else 503,
     )
 
 

@@ -1,0 +1,47 @@
+"""The API's error format, translated by Accept-Language, and never a 500 on bad input."""
+
+from tests.conftest import ApiClient
+
+
+def test_malformed_json_is_a_400_in_the_error_format(hq_admin, api_as):
+    status, body = api_as(hq_admin).post("/stores/", raw="{not json")
+    assert status == 400
+    assert body["error"]["code"] == "malformed_json"
+    assert body["error"]["message"] == "请求内容不是有效的 JSON。"
+
+
+def test_wrong_types_give_422_with_the_fields(hq_admin, api_as):
+    status, body = api_as(hq_admin).post("/stores/registers", {"store_id": "abc", "code": "T9", "name": "x"})
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+    assert ["body", "payload", "store_id"] in [field["loc"] for field in body["error"]["details"]["fields"]]
+
+
+def test_messages_follow_accept_language(hq_admin, api_as):
+    status_zh, zh = api_as(hq_admin, language="zh-hans").get("/stores/999999")
+    status_en, en = api_as(hq_admin, language="en").get("/stores/999999")
+    status_hant, hant = api_as(hq_admin, language="zh-hant").get("/stores/999999")
+    assert status_zh == status_en == status_hant == 404
+    assert zh["error"] == {"code": "not_found", "message": "未找到。", "details": {}}
+    assert en["error"]["message"] == "Not found."
+    assert hant["error"]["message"] == "找不到。"
+
+
+def test_no_token_is_401_and_a_bad_token_too(db):
+    status, body = ApiClient().get("/stores/")
+    assert status == 401
+    assert body["error"]["code"] == "unauthenticated"
+    status, _body = ApiClient("not-a-token").get("/stores/")
+    assert status == 401
+
+
+def test_session_post_without_csrf_is_refused(hq_admin, chain):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(hq_admin.user)
+    response = client.post(
+        "/api/v1/stores/", data={"code": "X1", "name": "x"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf_failed"

@@ -97,6 +97,7 @@ AUTHENTICATION_BACKENDS = [
     "mendian.stores.auth_backends.RegisterPinBackend",
 ]
 LOGIN_URL = "/admin/login/"
+LOGIN_REDIRECT_URL = "/admin/"
 
 # Lock-out: 5 failures for one username from one address lock it for 30 minutes.
 AXES_FAILURE_LIMIT = env.env_int("MENDIAN_LOGIN_FAILURE_LIMIT", default=5, minimum=1)

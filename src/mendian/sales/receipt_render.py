@@ -1,0 +1,380 @@
+"""One receipt model for every way a receipt leaves the till: ESC/POS bytes for 58/80 mm paper and the e-receipt page.
+
+`receipt_from_order` reads an order into a plain `Receipt`; `receipt_escpos` prints that onto any
+python-escpos printer. Chinese text goes to the printer as GB18030 in the printer's Chinese mode
+(FS &), which is what the usual Chinese thermal printers (Xprinter, Gprinter, Epson TM-T82 CN …)
+expect; a CJK character takes two of the paper's columns (32 on 58 mm, 48 on 80 mm).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from mendian.core.money import yuan_str
+
+PRINTER_ENCODING = "gb18030"
+CHINESE_MODE_ON = b"\x1c\x26"  # FS &: the printer reads the following bytes as GB18030 double-byte text
+INIT = b"\x1b\x40"  # ESC @
+COLUMNS_BY_PAPER_MM = {58: 32, 80: 48}
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    name: str
+    qty: int
+    unit_price_fen: int
+    list_price_fen: int
+    discount_fen: int
+    total_fen: int
+    is_gift: bool = False
+
+    @property
+    def unit_price_yuan(self) -> str:
+        return yuan_str(self.unit_price_fen)
+
+    @property
+    def discount_yuan(self) -> str:
+        return yuan_str(self.discount_fen)
+
+    @property
+    def total_yuan(self) -> str:
+        return yuan_str(self.total_fen)
+
+
+@dataclass(frozen=True)
+class ReceiptTender:
+    kind: str
+    label: str
+    amount_fen: int
+    detail: str = ""
+
+    @property
+    def amount_yuan(self) -> str:
+        return yuan_str(self.amount_fen)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a customer's receipt says. Amounts in fen; `is_refund` turns it into a refund slip."""
+
+    store_name: str
+    order_number: str
+    created_at: datetime
+    cashier_name: str
+    lines: tuple[ReceiptLine, ...]
+    subtotal_fen: int
+    discount_fen: int
+    total_fen: int
+    paid_fen: int
+    change_fen: int
+    tenders: tuple[ReceiptTender, ...]
+    store_address: str = ""
+    store_phone: str = ""
+    register_name: str = ""
+    member_label: str = ""
+    note: str = ""
+    receipt_url: str = ""
+    is_training: bool = False
+    is_reprint: bool = False
+    is_refund: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_cash(self) -> bool:
+        return any(tender.kind == "cash" for tender in self.tenders)
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.qty for line in self.lines)
+
+    @property
+    def subtotal_yuan(self) -> str:
+        return yuan_str(self.subtotal_fen)
+
+    @property
+    def discount_yuan(self) -> str:
+        return yuan_str(self.discount_fen)
+
+    @property
+    def total_yuan(self) -> str:
+        return yuan_str(self.total_fen)
+
+    @property
+    def change_yuan(self) -> str:
+        return yuan_str(self.change_fen)
+
+
+def tender_label(kind: str) -> str:
+    labels = {
+        "cash": pgettext("tender", "Cash"),
+        "card": pgettext("tender", "Bank card"),
+        "pending_digital": pgettext("tender", "Digital payment"),
+        "wechat": pgettext("tender", "WeChat Pay"),
+        "alipay": pgettext("tender", "Alipay"),
+        "points": pgettext("tender", "Points"),
+        "stored_value": pgettext("tender", "Stored value"),
+    }
+    return labels.get(kind, kind)
+
+
+def _attr(obj: Any, name: str, default: Any = None) -> Any:
+    """Read a field from a model instance or from a dict (the API's order shape)."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def tender_detail(tender: Any) -> str:
+    """Only what PCI DSS lets us keep: last four digits and the terminal's reference/approval code."""
+    parts = []
+    last4 = _attr(tender, "card_last4", "") or ""
+    reference = _attr(tender, "reference", "") or ""
+    approval = _attr(tender, "approval_code", "") or ""
+    if last4:
+        parts.append(_("card ****%(last4)s") % {"last4": last4})
+    if approval:
+        parts.append(_("approval %(code)s") % {"code": approval})
+    elif reference:
+        parts.append(_("ref. %(ref)s") % {"ref": reference})
+    return " ".join(parts)
+
+
+def receipt_from_order(order: Any, *, receipt_url: str = "", is_reprint: bool = False) -> Receipt:
+    """Read a saved sales order (with store, register, cashier, lines and tenders) into a receipt."""
+    store = order.store
+    register = getattr(order, "register", None)
+    cashier = getattr(order, "cashier", None)
+    cashier_name = ""
+    if cashier is not None:
+        profile = getattr(cashier, "staff", None)
+        cashier_name = (
+            getattr(profile, "display_name", "") or getattr(cashier, "first_name", "") or str(cashier)
+        )
+    lines = tuple(
+        ReceiptLine(
+            name=line.name,
+            qty=line.qty,
+            unit_price_fen=line.unit_price_fen,
+            list_price_fen=line.list_price_fen,
+            discount_fen=line.discount_fen,
+            total_fen=line.total_fen,
+            is_gift=bool(getattr(line, "is_gift", False)),
+        )
+        for line in order.lines.all()
+    )
+    tenders = tuple(
+        ReceiptTender(
+            kind=tender.kind,
+            label=tender_label(tender.kind),
+            amount_fen=tender.amount_fen,
+            detail=tender_detail(tender),
+        )
+        for tender in order.tenders.all()
+    )
+    member = getattr(order, "member", None) if getattr(order, "member_id", None) else None
+    return Receipt(
+        store_name=store.name,
+        store_address=store.address,
+        store_phone=store.phone,
+        register_name=register.name if register is not None else "",
+        order_number=order.number,
+        created_at=order.created_at,
+        cashier_name=cashier_name,
+        lines=lines,
+        subtotal_fen=order.subtotal_fen,
+        discount_fen=order.discount_fen,
+        total_fen=order.total_fen,
+        paid_fen=order.paid_fen,
+        change_fen=order.change_fen,
+        tenders=tenders,
+        member_label=str(member) if member is not None else "",
+        note=getattr(order, "note", "") or "",
+        receipt_url=receipt_url,
+        is_training=bool(getattr(order, "is_training", False)),
+        is_reprint=is_reprint,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain text layout (shared by ESC/POS; also handy to read in tests and logs)
+
+
+def display_width(text: str) -> int:
+    """Columns the text takes on a receipt printer: CJK and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+
+
+def _clip(text: str, columns: int) -> str:
+    out, used = [], 0
+    for char in text:
+        width = display_width(char)
+        if used + width > columns:
+            break
+        out.append(char)
+        used += width
+    return "".join(out)
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """Break text into lines of at most `columns` display columns (CJK-aware, no hyphenation)."""
+    lines: list[str] = []
+    current, used = "", 0
+    for char in text:
+        width = display_width(char)
+        if used + width > columns:
+            lines.append(current)
+            current, used = "", 0
+        current += char
+        used += width
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def two_columns(left: str, right: str, columns: int) -> str:
+    """Left text and right-aligned text on one line; the left side is clipped if both do not fit."""
+    room = columns - display_width(right) - 1
+    left = _clip(left, max(room, 0))
+    return left + " " * (columns - display_width(left) - display_width(right)) + right
+
+
+def center(text: str, columns: int) -> str:
+    text = _clip(text, columns)
+    pad = (columns - display_width(text)) // 2
+    return " " * pad + text
+
+
+def _local_time(moment: datetime) -> str:
+    return (
+        timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if timezone.is_aware(moment) else str(moment)
+    )
+
+
+def receipt_text_lines(receipt: Receipt, columns: int) -> list[tuple[str, str]]:
+    """The receipt as (style, text) lines; style is "" (normal), "title", "mark" or "total"."""
+    rule = "-" * columns
+    out: list[tuple[str, str]] = []
+    # Double-size text takes twice the columns, so titles get half the width.
+    for part in wrap(receipt.store_name, columns // 2):
+        out.append(("title", part))
+    for text in (receipt.store_address, receipt.store_phone):
+        for part in wrap(text, columns) if text else []:
+            out.append(("center", part))
+    if receipt.is_training:
+        out.append(("mark", pgettext("receipt mark", "Training")))
+    if receipt.is_reprint:
+        out.append(("mark", pgettext("receipt mark", "Reprint")))
+    if receipt.is_refund:
+        out.append(("mark", pgettext("receipt mark", "Refund")))
+    out.append(("", rule))
+    out.append(("", _("Order: %(number)s") % {"number": receipt.order_number}))
+    out.append(("", _("Time: %(time)s") % {"time": _local_time(receipt.created_at)}))
+    who = _("Cashier: %(name)s") % {"name": receipt.cashier_name}
+    if receipt.register_name:
+        who = two_columns(who, receipt.register_name, columns)
+    out.append(("", who))
+    if receipt.member_label:
+        out.append(("", _("Member: %(member)s") % {"member": receipt.member_label}))
+    out.append(("", rule))
+    for line in receipt.lines:
+        name = line.name + (" " + pgettext("receipt", "[gift]") if line.is_gift else "")
+        for part in wrap(name, columns):
+            out.append(("", part))
+        qty_price = f"  {line.qty} x {yuan_str(line.unit_price_fen)}"
+        out.append(("", two_columns(qty_price, yuan_str(line.total_fen), columns)))
+        if line.discount_fen:
+            out.append(
+                (
+                    "",
+                    two_columns(
+                        "  " + pgettext("receipt", "Discount"), "-" + yuan_str(line.discount_fen), columns
+                    ),
+                )
+            )
+    out.append(("", rule))
+    out.append(("", two_columns(pgettext("receipt", "Items"), str(receipt.item_count), columns)))
+    out.append(("", two_columns(pgettext("receipt", "Subtotal"), yuan_str(receipt.subtotal_fen), columns)))
+    if receipt.discount_fen:
+        out.append(
+            ("", two_columns(pgettext("receipt", "Discounts"), "-" + yuan_str(receipt.discount_fen), columns))
+        )
+    total_label = pgettext("receipt", "Refund total") if receipt.is_refund else pgettext("receipt", "Total")
+    # The total is printed double-height only (same width), so it keeps the full column count.
+    out.append(("total", two_columns(total_label, yuan_str(receipt.total_fen), columns)))
+    for tender in receipt.tenders:
+        out.append(("", two_columns(tender.label, yuan_str(tender.amount_fen), columns)))
+        if tender.detail:
+            out.append(("", "  " + _clip(tender.detail, columns - 2)))
+    if receipt.paid_fen and receipt.paid_fen != receipt.total_fen and not receipt.is_refund:
+        out.append(("", two_columns(pgettext("receipt", "Paid"), yuan_str(receipt.paid_fen), columns)))
+    if receipt.change_fen:
+        out.append(("", two_columns(pgettext("receipt", "Change"), yuan_str(receipt.change_fen), columns)))
+    if receipt.note:
+        out.append(("", rule))
+        for part in wrap(_("Note: %(note)s") % {"note": receipt.note}, columns):
+            out.append(("", part))
+    out.append(("", rule))
+    return out
+
+
+def receipt_escpos(
+    receipt: Receipt, printer: Any, *, paper_width_mm: int = 80, open_drawer: bool | None = None
+) -> None:
+    """Print the receipt on a python-escpos printer (Network, Usb, Serial, File or Dummy).
+
+    The cash drawer is kicked (pin 2) when the sale took cash, unless `open_drawer` says otherwise;
+    a reprint never opens the drawer."""
+    columns = COLUMNS_BY_PAPER_MM.get(paper_width_mm, 48)
+
+    def text(value: str) -> None:
+        printer._raw(value.encode(PRINTER_ENCODING, errors="replace") + b"\n")
+
+    printer._raw(INIT + CHINESE_MODE_ON)
+    for style, value in receipt_text_lines(receipt, columns):
+        if style == "title":
+            printer.set(align="center", bold=True, double_height=True, double_width=True)
+            text(value.strip())
+            printer.set(
+                align="left", bold=False, double_height=False, double_width=False, normal_textsize=True
+            )
+        elif style == "center":
+            printer.set(align="center")
+            text(value.strip())
+            printer.set(align="left")
+        elif style == "mark":
+            printer.set(align="center", bold=True, double_height=True, double_width=True, invert=True)
+            text(f" {value} ")
+            printer.set(align="left", bold=False, invert=False, normal_textsize=True)
+        elif style == "total":
+            printer.set(bold=True, double_height=True)
+            text(value)
+            printer.set(bold=False, normal_textsize=True)
+        else:
+            text(value)
+    if receipt.receipt_url:
+        printer.set(align="center")
+        printer.qr(receipt.receipt_url, size=5 if columns < 48 else 6, native=True)
+        text(_("Scan for your e-receipt"))
+    printer.set(align="center")
+    text(_("Thank you, see you again!"))
+    printer.set(align="left")
+    printer.cut()
+    kick = receipt.has_cash and not receipt.is_reprint if open_drawer is None else open_drawer
+    if kick:
+        printer.cashdraw(2)
+
+
+def receipt_bytes(receipt: Receipt, *, paper_width_mm: int = 80, open_drawer: bool | None = None) -> bytes:
+    """The ESC/POS bytes of a receipt, without a printer (python-escpos' Dummy collects them)."""
+    from escpos.printer import Dummy
+
+    dummy = Dummy()
+    receipt_escpos(receipt, dummy, paper_width_mm=paper_width_mm, open_drawer=open_drawer)
+    return bytes(dummy.output)

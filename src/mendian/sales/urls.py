@@ -1,0 +1,15 @@
+"""Pages of the till, mounted at /pos/, and the public e-receipt at /r/<token>/."""
+
+from django.urls import path
+
+from mendian.sales import views
+
+app_name = "sales"
+urlpatterns = [
+    path("pos/", views.pos_page, name="pos"),
+    path("pos/display/<int:register_id>/", views.display_page, name="display"),
+    path("pos/orders/<int:order_id>/print/", views.receipt_print_view, name="receipt_print"),
+    path("pos/orders/find/", views.order_find, name="order_find"),
+    path("r/<str:receipt_token>/", views.receipt_page, name="receipt"),
+    path("r/<str:receipt_token>/qr.svg", views.receipt_qr, name="receipt_qr"),
+]

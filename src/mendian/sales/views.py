@@ -1,0 +1,233 @@
+"""Pages of the till: the cashier screen, the customer display, the public e-receipt, and printing.
+
+The cashier screen is one page driven by Alpine.js; every business action goes through the JSON
+API (/api/v1/) with the bearer token the till got at PIN sign-in. The few JSON views here are the
+till's hardware side (send a receipt to the register's printer) and a look-up of an order by
+receipt number for returns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from mendian.core.api_errors import error_response
+from mendian.core.errors import DomainError
+from mendian.sales.printing import receipt_print, receipt_reprint_record
+from mendian.sales.receipt_render import receipt_from_order
+from mendian.stores.selectors import permission_check, scope_to_stores
+
+RECEIPT_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Denominations of the renminbi a drawer holds, in fen, largest first.
+CASH_DENOMINATIONS_FEN = [10000, 5000, 2000, 1000, 500, 100, 50, 10]
+
+
+def pos_strings() -> dict[str, str]:
+    """Every message the cashier screen's script shows, translated (the script holds no UI literals)."""
+    return {
+        "enrol_saved": _("This register is enrolled."),
+        "enrol_missing": _("Paste the register's device token first."),
+        "signed_out": _("Signed out."),
+        "network_error": _("The server cannot be reached. Check the network and try again."),
+        "session_expired": _("Your sign-in has expired. Sign in again."),
+        "not_found_code": _("No product has this code: %(code)s"),
+        "no_results": _("Nothing found."),
+        "cart_empty": _("The cart is empty."),
+        "qty_invalid": _("Enter a whole quantity of at least 1."),
+        "amount_invalid": _("Enter an amount in yuan, e.g. 100 or 12.50."),
+        "tenders_short": _("The payments do not cover the total yet."),
+        "card_last4_invalid": _("Enter the last 4 digits of the card."),
+        "held": _("The order is held."),
+        "held_none": _("No held orders."),
+        "resumed": _("The held order is back in the cart."),
+        "printed": _("The receipt is printing."),
+        "reprinted": _("Reprinted."),
+        "print_failed": _("Printing failed: %(error)s"),
+        "order_not_found": _("No order has this number or receipt code."),
+        "return_nothing": _("Choose at least one line to return."),
+        "return_done": _("Refunded %(amount)s."),
+        "shift_opened": _("The shift is open."),
+        "shift_closed": _("The shift is closed."),
+        "confirm_void": _("Void the whole order?"),
+        "confirm_close": _("Close the shift with the counted cash?"),
+        "voided": _("The order is voided."),
+        "line_removed": _("The line is removed."),
+        "scan_added": _("Added %(name)s."),
+        "tender_cash": _("Cash"),
+        "tender_card": _("Bank card"),
+        "tender_pending_digital": _("Digital payment"),
+        "tender_points": _("Points"),
+        "tender_stored_value": _("Stored value"),
+        "offline_quote": _("Totals are estimated until the server answers."),
+    }
+
+
+def pos_page(request: HttpRequest) -> HttpResponse:
+    """The cashier screen. It needs no Django session: the till signs in with its device token and a PIN."""
+    context = {
+        "strings": pos_strings(),
+        "config": {
+            "api": "/api/v1",
+            "printUrl": reverse("sales:receipt_print", args=[0]).replace("/0/", "/{id}/"),
+            "findOrderUrl": reverse("sales:order_find"),
+            "displayUrl": reverse("sales:display", args=[0]).replace("/0/", "/{id}/"),
+            "denominations": CASH_DENOMINATIONS_FEN,
+        },
+        "denominations": [(fen, _denomination_label(fen)) for fen in CASH_DENOMINATIONS_FEN],
+    }
+    return render(request, "sales/pos.html", context)
+
+
+def _denomination_label(fen: int) -> str:
+    if fen >= 100:
+        return _("%(yuan)s yuan") % {"yuan": fen // 100}
+    return _("%(jiao)s jiao") % {"jiao": fen // 10}
+
+
+def display_page(request: HttpRequest, register_id: int) -> HttpResponse:
+    """The customer-facing second screen: it shows what the till on the same machine publishes."""
+    return render(request, "sales/display.html", {"register_id": register_id})
+
+
+def _order_model() -> Any:
+    from mendian.sales.models import Order
+
+    return Order
+
+
+def _order_for_receipt(**lookup: Any) -> Any:
+    order_model = _order_model()
+    return (
+        order_model.objects.select_related("store", "register", "cashier__staff")
+        .prefetch_related("lines", "tenders")
+        .filter(**lookup)
+        .first()
+    )
+
+
+def receipt_page(request: HttpRequest, receipt_token: str) -> HttpResponse:
+    """The public e-receipt: anyone holding the unguessable link may read it, nobody else finds it."""
+    if not RECEIPT_TOKEN_PATTERN.match(receipt_token):
+        raise Http404
+    order = _order_for_receipt(receipt_token=receipt_token)
+    if order is None:
+        raise Http404
+    receipt = receipt_from_order(
+        order, receipt_url=request.build_absolute_uri(), is_reprint=request.GET.get("reprint") == "1"
+    )
+    paper_mm = 58 if request.GET.get("paper") == "58" else 80
+    context = {
+        "receipt": receipt,
+        "order": order,
+        "auto_print": request.GET.get("print") == "1",
+        "paper_mm": paper_mm,
+    }
+    response = render(request, "sales/receipt.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def receipt_qr(request: HttpRequest, receipt_token: str) -> HttpResponse:
+    """The e-receipt link as a QR code (SVG), for the receipt page and the customer display."""
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
+    if not RECEIPT_TOKEN_PATTERN.match(receipt_token):
+        raise Http404
+    if not _order_model().objects.filter(receipt_token=receipt_token).exists():
+        raise Http404
+    url = request.build_absolute_uri(reverse("sales:receipt", args=[receipt_token]))
+    image = qrcode.make(url, image_factory=SvgPathImage, box_size=10, border=2)
+    response = HttpResponse(image.to_string(), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def _api_user(request: HttpRequest) -> Any:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    return user
+
+
+@require_POST
+def receipt_print_view(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Send an order's receipt to the register's printer; `{"reprint": true}` marks it 重印 and is audited."""
+    user = _api_user(request)
+    if user is None:
+        return error_response(401, "unauthenticated", _("Sign in first."))
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return error_response(400, "malformed_json", _("The request body is not valid JSON."))
+    is_reprint = bool(body.get("reprint")) if isinstance(body, dict) else False
+    try:
+        permission_check(user, "sales.view_order")
+        order_model = _order_model()
+        visible = (
+            scope_to_stores(order_model.objects.all(), user).filter(pk=order_id).values_list("pk", flat=True)
+        )
+        order = _order_for_receipt(pk__in=visible)
+        if order is None:
+            return error_response(404, "not_found", _("Not found."))
+        register = getattr(request, "mendian_register", None) or order.register
+        if is_reprint:
+            receipt_reprint_record(
+                order=order, actor_id=user.pk, register_id=register.pk if register else None
+            )
+    except DomainError as error:
+        return error_response(error.status, error.code, error.message, error.details)
+    receipt_url = request.build_absolute_uri(reverse("sales:receipt", args=[order.receipt_token]))
+    receipt = receipt_from_order(order, receipt_url=receipt_url, is_reprint=is_reprint)
+    printer_url = register.printer_url if register is not None else ""
+    result = receipt_print(
+        receipt=receipt, printer_url=printer_url, paper_width_mm=register.paper_width_mm if register else 80
+    )
+    return JsonResponse(
+        {
+            "printed": result.printed,
+            "has_printer": bool(printer_url),
+            "error": result.error,
+            "receipt_url": receipt_url,
+            "is_reprint": is_reprint,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _receipt_token_from(text: str) -> str | None:
+    match = re.search(r"/r/([A-Za-z0-9_-]{8,64})/?", text)
+    if match:
+        return match.group(1)
+    return text if RECEIPT_TOKEN_PATTERN.match(text) else None
+
+
+@require_GET
+def order_find(request: HttpRequest) -> HttpResponse:
+    """Find an order for a return by its number, its receipt code or a scanned e-receipt link."""
+    user = _api_user(request)
+    if user is None:
+        return error_response(401, "unauthenticated", _("Sign in first."))
+    query = (request.GET.get("q") or "").strip()[:300]
+    if not query:
+        return error_response(422, "validation_error", _("Some fields are missing or invalid."))
+    try:
+        permission_check(user, "sales.view_order")
+    except DomainError as error:
+        return error_response(error.status, error.code, error.message, error.details)
+    orders = scope_to_stores(_order_model().objects.all(), user)
+    order_id = orders.filter(number=query).values_list("pk", flat=True).first()
+    token = _receipt_token_from(query)
+    if order_id is None and token is not None:
+        order_id = orders.filter(receipt_token=token).values_list("pk", flat=True).first()
+    if order_id is None:
+        return error_response(404, "not_found", _("No order has this number or receipt code."))
+    return JsonResponse({"id": order_id})

@@ -6,3 +6,9 @@ class MembersConfig(AppConfig):
     name = "mendian.members"
     label = "members"
     verbose_name = _("Members")
+
+    def ready(self) -> None:
+        from mendian.core.services import outbox_register_handler
+        from mendian.members import services
+
+        outbox_register_handler(services.SMS_TOPIC, services.member_sms_deliver)

@@ -1,0 +1,200 @@
+"""Reads of the members domain: the program, tiers a member qualifies for, look-ups, pricing, serialization."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from mendian.members import crypto
+from mendian.members.errors import MemberNotFound
+from mendian.members.models import (
+    LoyaltyProgram,
+    Member,
+    MembershipCard,
+    PointsAccount,
+    PointsEntry,
+    SpendRecord,
+    Tier,
+    WalletAccount,
+)
+
+PHONE_PERMISSION = "members.view_member_phone"
+
+
+def program_get() -> LoyaltyProgram:
+    """The one program row, created with its dated defaults the first time it is read."""
+    program = LoyaltyProgram.objects.filter(pk=1).first()
+    if program is None:
+        program, _created = LoyaltyProgram.objects.get_or_create(pk=1)
+    return program
+
+
+def tier_qualified(*, member: Member, now: dt.datetime | None = None) -> Tier | None:
+    """The highest active tier whose rule the member meets now."""
+    now = now or timezone.now()
+    for tier in Tier.objects.filter(is_active=True).order_by("-rank"):
+        since = now - dt.timedelta(days=tier.window_days)
+        if tier.rule == Tier.Rule.NONE:
+            return tier
+        if tier.rule == Tier.Rule.SPEND:
+            spend = SpendRecord.objects.filter(member=member, created_at__gt=since).aggregate(
+                total=Sum("amount_fen")
+            )
+            if (spend["total"] or 0) >= tier.threshold_fen:
+                return tier
+        elif tier.rule == Tier.Rule.POINTS:
+            earned = PointsEntry.objects.filter(
+                account__member=member,
+                created_at__gt=since,
+                kind__in=[PointsEntry.Kind.EARN, PointsEntry.Kind.EARN_REVERSAL],
+            ).aggregate(total=Sum("points"))
+            if (earned["total"] or 0) >= tier.threshold_points:
+                return tier
+        elif tier.rule == Tier.Rule.PAID_CARD:
+            if MembershipCard.objects.filter(member=member, plan__tier=tier, expires_at__gt=now).exists():
+                return tier
+    return None
+
+
+def member_pricing_for(member: Member | None) -> Any:
+    """What the pricing engine needs to know of a member: tier discount and member-price eligibility."""
+    from mendian.promotions.pricing import MemberPricing
+
+    if member is None:
+        return None
+    tier = member.tier
+    return MemberPricing(
+        member_id=member.pk,
+        tier_discount_bp=tier.discount_bp if tier else 0,
+        member_price_eligible=tier.member_price_eligible if tier else True,
+    )
+
+
+def member_by_phone(phone: str) -> Member | None:
+    normalized = crypto.phone_normalize(phone)
+    if normalized is None:
+        return None
+    return (
+        Member.objects.select_related("tier").filter(phone_index=crypto.phone_blind_index(normalized)).first()
+    )
+
+
+def members_search(query: str, *, limit: int = 20) -> list[Member]:
+    """Till search: a full phone (exact, by blind index), a card number, or the phone's last four digits."""
+    text = (query or "").strip()
+    members: QuerySet[Member] = Member.objects.select_related("tier").filter(is_active=True)
+    normalized = crypto.phone_normalize(text)
+    if normalized is not None:
+        return list(members.filter(phone_index=crypto.phone_blind_index(normalized))[:1])
+    if text.isdigit() and len(text) == 4:
+        return list(members.filter(phone_last4=text).order_by("-id")[:limit])
+    if text.isdigit():
+        return list(members.filter(card_no=text)[:1])
+    if text:
+        return list(
+            members.filter(Q(name__icontains=text) | Q(referral_code=text.upper())).order_by("-id")[:limit]
+        )
+    return []
+
+
+def member_get(member_id: int) -> Member:
+    member = Member.objects.select_related("tier").filter(pk=member_id).first()
+    if member is None:
+        raise MemberNotFound()
+    return member
+
+
+def member_phone(member: Member) -> str:
+    return crypto.text_decrypt(member.phone_encrypted)
+
+
+def member_phone_for(member: Member, user: object) -> str:
+    """The phone as this user may see it: in full with members.view_member_phone, else masked."""
+    phone = member_phone(member)
+    if getattr(user, "has_perm", None) and user.has_perm(PHONE_PERMISSION):  # type: ignore[attr-defined]
+        return phone
+    return crypto.phone_mask(phone)
+
+
+def member_birthday(member: Member) -> dt.date | None:
+    if not member.birthday_encrypted:
+        return None
+    return dt.date.fromisoformat(crypto.text_decrypt(member.birthday_encrypted))
+
+
+def member_balances(member: Member) -> dict[str, int]:
+    points = PointsAccount.objects.filter(member=member).values_list("balance", flat=True).first() or 0
+    wallet = WalletAccount.objects.filter(member=member).values("principal_fen", "bonus_fen").first() or {
+        "principal_fen": 0,
+        "bonus_fen": 0,
+    }
+    return {
+        "points": points,
+        "wallet_principal_fen": wallet["principal_fen"],
+        "wallet_bonus_fen": wallet["bonus_fen"],
+        "wallet_balance_fen": wallet["principal_fen"] + wallet["bonus_fen"],
+    }
+
+
+def member_out(member: Member, user: object, *, with_balances: bool = True) -> dict[str, Any]:
+    """A member as the API shows it to a staff user (phone masked unless allowed)."""
+    data: dict[str, Any] = {
+        "id": member.pk,
+        "card_no": member.card_no,
+        "phone": member_phone_for(member, user),
+        "name": member.name,
+        "gender": member.gender,
+        "region": member.region,
+        "channel": member.channel,
+        "registered_store_id": member.registered_store_id,
+        "marketing_consent": member.marketing_consent,
+        "tags": member.tags,
+        "tier": {
+            "id": member.tier.pk,
+            "code": member.tier.code,
+            "name": member.tier.name,
+            "discount_bp": member.tier.discount_bp,
+        }
+        if member.tier
+        else None,
+        "referral_code": member.referral_code,
+        "created_at": member.created_at,
+    }
+    if with_balances:
+        data.update(member_balances(member))
+    return data
+
+
+def points_history(member: Member, *, limit: int = 50) -> list[dict[str, Any]]:
+    return [
+        dict(row)
+        for row in PointsEntry.objects.filter(account__member=member)
+        .order_by("-id")
+        .values(
+            "id", "kind", "points", "balance_after", "expires_at", "source_type", "source_id", "created_at"
+        )[:limit]
+    ]
+
+
+def wallet_history(member: Member, *, limit: int = 50) -> list[dict[str, Any]]:
+    from mendian.members.models import WalletEntry
+
+    return [
+        dict(row)
+        for row in WalletEntry.objects.filter(account__member=member)
+        .order_by("-id")
+        .values(
+            "id",
+            "kind",
+            "principal_fen",
+            "bonus_fen",
+            "principal_after_fen",
+            "bonus_after_fen",
+            "source_type",
+            "source_id",
+            "created_at",
+        )[:limit]
+    ]

@@ -1,0 +1,1347 @@
+"""Writes of the members domain. Every balance change locks its balance row (select_for_update), re-checks
+the rule inside the lock, writes with a compare-and-set update (so SQLite, where the lock is a no-op,
+cannot lose an update either) and appends a ledger entry; DB check constraints back every "never negative".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mendian.core.money import allocate, round_half_up
+from mendian.core.services import audit_record, outbox_enqueue
+from mendian.members import crypto
+from mendian.members.errors import (
+    CountCardUnavailable,
+    LedgerBusy,
+    MemberCodeExpired,
+    MemberCodeInvalid,
+    MemberNotFound,
+    MemberPhoneTaken,
+    MembershipInvalid,
+    PhoneInvalid,
+    PointsInsufficient,
+    PointsRedeemCapExceeded,
+    PointsRedeemInvalid,
+    SmsCodeInvalid,
+    SmsRateLimited,
+    WalletInsufficient,
+    WalletLimitExceeded,
+    WalletVerificationRequired,
+)
+from mendian.members.models import (
+    CountCard,
+    CountCardEntry,
+    CountCardPlan,
+    LoyaltyProgram,
+    Member,
+    MemberNotice,
+    MembershipCard,
+    MembershipPayment,
+    MembershipPlan,
+    PointsAccount,
+    PointsCategoryRule,
+    PointsEntry,
+    ReferralReward,
+    SmsCode,
+    SpendRecord,
+    Tier,
+    TopUpPlan,
+    WalletAccount,
+    WalletEntry,
+)
+from mendian.members.selectors import program_get, tier_qualified
+
+logger = logging.getLogger(__name__)
+
+MEMBER_CODE_PREFIX = "M1"
+# A live code shown at the till may be used to confirm a stored-value payment a little later in the sale.
+MEMBER_CODE_CONFIRM_SECONDS = 15 * 60
+SMS_CODE_MAX_ATTEMPTS = 5
+SMS_TOPIC = "members.sms"
+
+
+# ---------------------------------------------------------------- members
+
+
+def _card_no_new() -> str:
+    return "8" + "".join(secrets.choice("0123456789") for _ in range(11))
+
+
+def _referral_code_new() -> str:
+    return "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8))
+
+
+def _birthday_fields(birthday: dt.date | None) -> dict[str, str]:
+    if birthday is None:
+        return {"birthday_encrypted": "", "birthday_mmdd": ""}
+    return {
+        "birthday_encrypted": crypto.text_encrypt(birthday.isoformat()),
+        "birthday_mmdd": birthday.strftime("%m%d"),
+    }
+
+
+@transaction.atomic
+def member_register(
+    *,
+    phone: str,
+    channel: str = Member.Channel.TILL,
+    store_id: int | None = None,
+    name: str = "",
+    gender: str = "",
+    birthday: dt.date | None = None,
+    region: str = "",
+    marketing_consent: bool = False,
+    referral_code: str = "",
+    tags: Iterable[str] = (),
+    notes: str = "",
+    actor_id: int | None = None,
+) -> Member:
+    """Register a member by phone. The unique blind index, not a look-up first, stops a duplicate phone;
+    the phone is stored only encrypted. A valid referral code links the referrer."""
+    normalized = crypto.phone_normalize(phone)
+    if normalized is None:
+        raise PhoneInvalid()
+    index = crypto.phone_blind_index(normalized)
+    referrer = None
+    if referral_code:
+        referrer = Member.objects.filter(referral_code=referral_code.strip().upper(), is_active=True).first()
+    entry_tier = Tier.objects.filter(is_active=True, rule=Tier.Rule.NONE).order_by("rank").first()
+    now = timezone.now()
+    member = Member(
+        phone_encrypted=crypto.text_encrypt(normalized),
+        phone_index=index,
+        phone_last4=normalized[-4:],
+        name=name.strip()[:50],
+        gender=gender,
+        region=region.strip()[:100],
+        registered_store_id=store_id,
+        channel=Member.Channel.REFERRAL
+        if referrer is not None and channel == Member.Channel.SELF_SERVICE
+        else channel,
+        marketing_consent=marketing_consent,
+        marketing_consent_at=now if marketing_consent else None,
+        tags=sorted({tag.strip() for tag in tags if tag.strip()}),
+        notes=notes,
+        tier=entry_tier,
+        tier_since=now if entry_tier else None,
+        referred_by=referrer,
+        **_birthday_fields(birthday),
+    )
+    for attempt in range(5):
+        member.card_no = _card_no_new()
+        member.referral_code = _referral_code_new()
+        try:
+            with transaction.atomic():
+                member.save(force_insert=True)
+            break
+        except IntegrityError:
+            existing = Member.objects.filter(phone_index=index).values_list("pk", flat=True).first()
+            if existing is not None:
+                raise MemberPhoneTaken(details={"member_id": existing}) from None
+            if attempt == 4:
+                raise
+            member.pk = None
+    PointsAccount.objects.create(member=member)
+    WalletAccount.objects.create(member=member)
+    audit_record(
+        action="member.create",
+        obj=member,
+        after={"card_no": member.card_no, "channel": member.channel, "store_id": store_id},
+        actor_id=actor_id,
+        store_id=store_id,
+    )
+    return member
+
+
+PROFILE_FIELDS = {"name", "gender", "birthday", "region", "marketing_consent", "tags", "notes"}
+
+
+@transaction.atomic
+def member_update(*, member: Member, actor_id: int | None = None, **changes: Any) -> Member:
+    """Change profile fields; a change of marketing consent records its time (evidence under PIPL)."""
+    unknown = set(changes) - PROFILE_FIELDS
+    if unknown:
+        raise ValueError(f"not a profile field: {sorted(unknown)}")
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "birthday":
+            for key, encoded in _birthday_fields(value).items():
+                setattr(member, key, encoded)
+            after["birthday"] = "changed"
+            continue
+        if name == "tags":
+            value = sorted({str(tag).strip() for tag in value if str(tag).strip()})
+        if name == "marketing_consent" and value != member.marketing_consent:
+            member.marketing_consent_at = timezone.now()
+        before[name] = getattr(member, name)
+        setattr(member, name, value)
+        after[name] = value
+    member.save()
+    audit_record(action="member.update", obj=member, before=before, after=after, actor_id=actor_id)
+    return member
+
+
+@transaction.atomic
+def member_consent_revoke_by_reply(*, phone: str) -> bool:
+    """An SMS reply R / T / TD / N / 退订 revokes marketing consent."""
+    normalized = crypto.phone_normalize(phone)
+    if normalized is None:
+        return False
+    member = Member.objects.filter(phone_index=crypto.phone_blind_index(normalized)).first()
+    if member is None or not member.marketing_consent:
+        return False
+    member_update(member=member, marketing_consent=False)
+    return True
+
+
+# ---------------------------------------------------------------- points
+
+
+@dataclass(frozen=True)
+class EarnLine:
+    """A paid line of an order: what was paid for it and its category (for category rules)."""
+
+    amount_fen: int
+    category_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PointsReversal:
+    """What a return took back: points from the balance, and points the balance lacked, settled in money."""
+
+    points_reversed: int
+    shortfall_points: int
+    shortfall_fen: int
+
+
+def _points_lock(member: Member | int) -> PointsAccount:
+    member_id = member if isinstance(member, int) else member.pk
+    account = PointsAccount.objects.select_for_update().filter(member_id=member_id).first()
+    if account is None:
+        raise MemberNotFound()
+    return account
+
+
+def _points_cas(account: PointsAccount, new_balance: int) -> None:
+    updated = PointsAccount.objects.filter(pk=account.pk, balance=account.balance).update(balance=new_balance)
+    if updated != 1:
+        raise LedgerBusy()
+    account.balance = new_balance
+
+
+def _points_add_lot(
+    *,
+    account: PointsAccount,
+    points: int,
+    kind: str,
+    program: LoyaltyProgram,
+    now: dt.datetime,
+    **entry_fields: Any,
+) -> PointsEntry:
+    new_balance = account.balance + points
+    _points_cas(account, new_balance)
+    return PointsEntry.objects.create(
+        account=account,
+        kind=kind,
+        points=points,
+        balance_after=new_balance,
+        remaining=points,
+        expires_at=now + dt.timedelta(days=program.points_validity_days),
+        **entry_fields,
+    )
+
+
+def _points_take(*, account: PointsAccount, points: int, kind: str, **entry_fields: Any) -> PointsEntry:
+    """Take points from the lots that expire first; refuses (nothing written) when the balance is short."""
+    if points > account.balance:
+        raise PointsInsufficient(details={"balance": account.balance, "requested": points})
+    lots = list(
+        PointsEntry.objects.select_for_update()
+        .filter(account=account, remaining__gt=0)
+        .order_by(F("expires_at").asc(nulls_last=True), "id")
+    )
+    left = points
+    changed = []
+    for lot in lots:
+        if left == 0:
+            break
+        used = min(lot.remaining, left)
+        lot.remaining -= used
+        left -= used
+        changed.append(lot)
+    if left:
+        # The lots disagree with the balance: a broken invariant, never paper over it.
+        raise LedgerBusy(details={"lots_short": left})
+    PointsEntry.objects.bulk_update(changed, ["remaining"])
+    new_balance = account.balance - points
+    _points_cas(account, new_balance)
+    return PointsEntry.objects.create(
+        account=account, kind=kind, points=-points, balance_after=new_balance, remaining=0, **entry_fields
+    )
+
+
+def points_for_lines(*, member: Member, lines: Sequence[EarnLine], excluded_fen: int = 0) -> int:
+    """Points a purchase earns: points per yuan × category multiplier × tier multiplier, on what was paid
+    in money (the part paid with points, `excluded_fen`, is spread over the lines and earns nothing)."""
+    program = program_get()
+    amounts = [max(line.amount_fen, 0) for line in lines]
+    excluded = allocate(min(excluded_fen, sum(amounts)), amounts) if amounts else []
+    category_ids = {line.category_id for line in lines if line.category_id is not None}
+    rules: dict[int | None, int] = (
+        dict(
+            PointsCategoryRule.objects.filter(category_id__in=category_ids).values_list(
+                "category_id", "multiplier_bp"
+            )
+        )
+        if category_ids
+        else {}
+    )
+    weighted: int = sum(
+        (amount - excluded_share) * rules.get(line.category_id, 10000)
+        for line, amount, excluded_share in zip(lines, amounts, excluded, strict=True)
+    )
+    tier_bp = member.tier.points_multiplier_bp if member.tier_id and member.tier else 10000
+    return int(weighted * program.points_per_yuan * tier_bp // (100 * 10000 * 10000))
+
+
+@transaction.atomic
+def points_earn_for_order(
+    *,
+    member: Member,
+    lines: Sequence[EarnLine],
+    order_id: str | int,
+    store_id: int | None,
+    excluded_fen: int = 0,
+    actor_id: int | None = None,
+) -> PointsEntry | None:
+    """Credit the points of a completed order as a lot that expires after the program's validity, record
+    the spend for tier rules, upgrade the tier at once, and reward a referral on the first purchase.
+    Runs once per order: a repeat returns the first entry."""
+    source_id = str(order_id)
+    existing = PointsEntry.objects.filter(
+        account__member=member, kind=PointsEntry.Kind.EARN, source_type="order", source_id=source_id
+    ).first()
+    if (
+        existing is not None
+        or SpendRecord.objects.filter(
+            member=member, source_type="order", source_id=source_id, amount_fen__gte=0
+        ).exists()
+    ):
+        return existing
+    program = program_get()
+    now = timezone.now()
+    order_fen = sum(line.amount_fen for line in lines)
+    points = points_for_lines(member=member, lines=lines, excluded_fen=excluded_fen)
+    SpendRecord.objects.create(
+        member=member,
+        amount_fen=max(order_fen - excluded_fen, 0),
+        source_type="order",
+        source_id=source_id,
+        store_id=store_id,
+    )
+    entry = None
+    if points > 0:
+        account = _points_lock(member)
+        entry = _points_add_lot(
+            account=account,
+            points=points,
+            kind=PointsEntry.Kind.EARN,
+            program=program,
+            now=now,
+            value_fen=order_fen,
+            source_type="order",
+            source_id=source_id,
+            store_id=store_id,
+            actor_id=actor_id,
+        )
+    first = Member.objects.filter(pk=member.pk, first_purchase_at__isnull=True).update(first_purchase_at=now)
+    if first and member.referred_by_id:
+        _referral_reward(member=member, source_id=source_id, program=program, now=now)
+    tier_upgrade_check(member=member)
+    return entry
+
+
+def _referral_reward(*, member: Member, source_id: str, program: LoyaltyProgram, now: dt.datetime) -> None:
+    """Both sides get points once per new phone (the unique index of the referred phone enforces it)."""
+    points = program.referral_reward_points
+    if points <= 0 or member.referred_by_id is None:
+        return
+    try:
+        with transaction.atomic():
+            ReferralReward.objects.create(
+                referred_phone_index=member.phone_index,
+                referrer_id=member.referred_by_id,
+                referred=member,
+                points_each=points,
+                source_id=source_id,
+            )
+    except IntegrityError:
+        return
+    for member_id in sorted([member.pk, member.referred_by_id]):
+        account = _points_lock(member_id)
+        _points_add_lot(
+            account=account,
+            points=points,
+            kind=PointsEntry.Kind.REFERRAL,
+            program=program,
+            now=now,
+            source_type="order",
+            source_id=source_id,
+        )
+    outbox_enqueue(
+        topic=SMS_TOPIC,
+        payload={"member_id": member.referred_by_id, "template": "referral_reward", "points": points},
+    )
+
+
+@transaction.atomic
+def points_reverse_for_return(
+    *,
+    member: Member,
+    order_id: str | int,
+    return_id: str | int,
+    refund_fen: int,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+) -> PointsReversal:
+    """Take back the points a returned share of an order earned. Cumulative over partial returns, so all
+    returns of an order together reverse exactly what it earned. Points already spent are taken from
+    the balance; what the balance lacks is never taken below zero but returned as a money value
+    (`shortfall_fen`) that the refund must deduct. A repeat of the same return changes nothing."""
+    source_id, related_id = str(order_id), str(return_id)
+    earn = PointsEntry.objects.filter(
+        account__member=member, kind=PointsEntry.Kind.EARN, source_type="order", source_id=source_id
+    ).first()
+    program = program_get()
+    repeat = PointsEntry.objects.filter(
+        account__member=member,
+        kind=PointsEntry.Kind.EARN_REVERSAL,
+        source_id=source_id,
+        related_id=related_id,
+    ).first()
+    if repeat is not None:
+        return _reversal_result(repeat, program)
+    if not SpendRecord.objects.filter(member=member, source_type="return", source_id=related_id).exists():
+        SpendRecord.objects.create(
+            member=member,
+            amount_fen=-refund_fen,
+            source_type="return",
+            source_id=related_id,
+            store_id=store_id,
+        )
+    if earn is None or earn.value_fen <= 0:
+        return PointsReversal(0, 0, 0)
+    account = _points_lock(member)
+    prior = PointsEntry.objects.filter(
+        account=account, kind=PointsEntry.Kind.EARN_REVERSAL, source_type="order", source_id=source_id
+    ).aggregate(points=Sum("points"), shortfall=Sum("shortfall_points"), value=Sum("value_fen"))
+    already = -(prior["points"] or 0) + (prior["shortfall"] or 0)
+    refunded = min((prior["value"] or 0) + refund_fen, earn.value_fen)
+    target = round_half_up(Decimal(earn.points) * refunded / earn.value_fen)
+    due = max(target - already, 0)
+    if due == 0:
+        return PointsReversal(0, 0, 0)
+    take = min(due, account.balance)
+    shortfall = due - take
+    if take:
+        entry = _points_take(
+            account=account,
+            points=take,
+            kind=PointsEntry.Kind.EARN_REVERSAL,
+            shortfall_points=shortfall,
+            value_fen=refund_fen,
+            source_type="order",
+            source_id=source_id,
+            related_id=related_id,
+            store_id=store_id,
+            actor_id=actor_id,
+        )
+    else:
+        entry = PointsEntry.objects.create(
+            account=account,
+            kind=PointsEntry.Kind.EARN_REVERSAL,
+            points=0,
+            balance_after=account.balance,
+            shortfall_points=shortfall,
+            value_fen=refund_fen,
+            source_type="order",
+            source_id=source_id,
+            related_id=related_id,
+            store_id=store_id,
+            actor_id=actor_id,
+        )
+    return _reversal_result(entry, program)
+
+
+def _reversal_result(entry: PointsEntry, program: LoyaltyProgram) -> PointsReversal:
+    shortfall_fen = round_half_up(Decimal(entry.shortfall_points) * 100 / program.points_per_yuan_redeemed)
+    return PointsReversal(-entry.points, entry.shortfall_points, shortfall_fen)
+
+
+def points_needed_for(*, amount_fen: int, program: LoyaltyProgram | None = None) -> int:
+    """Points that pay `amount_fen`; raises when the amount is not a whole number of points."""
+    program = program or program_get()
+    numerator = amount_fen * program.points_per_yuan_redeemed
+    if amount_fen <= 0 or numerator % 100:
+        raise PointsRedeemInvalid(details={"points_per_yuan": program.points_per_yuan_redeemed})
+    return numerator // 100
+
+
+@transaction.atomic
+def points_redeem_for_order(
+    *,
+    member: Member,
+    amount_fen: int,
+    order_total_fen: int,
+    order_id: str | int,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+) -> PointsEntry:
+    """Pay part of an order with points at the program's rate, at most the program's share of the order."""
+    program = program_get()
+    cap_fen = order_total_fen * program.points_redeem_cap_bp // 10000
+    if amount_fen > cap_fen:
+        raise PointsRedeemCapExceeded(details={"max_fen": cap_fen})
+    points = points_needed_for(amount_fen=amount_fen, program=program)
+    account = _points_lock(member)
+    return _points_take(
+        account=account,
+        points=points,
+        kind=PointsEntry.Kind.REDEEM,
+        value_fen=amount_fen,
+        source_type="order",
+        source_id=str(order_id),
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def points_redeem_refund(
+    *,
+    member: Member,
+    order_id: str | int,
+    return_id: str | int,
+    amount_fen: int,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+) -> PointsEntry | None:
+    """Give back the points that paid a refunded share of an order (cumulative, so all refunds of an order
+    return exactly the points it used), as a new lot."""
+    source_id, related_id = str(order_id), str(return_id)
+    repeat = PointsEntry.objects.filter(
+        account__member=member,
+        kind=PointsEntry.Kind.REDEEM_REFUND,
+        source_id=source_id,
+        related_id=related_id,
+    ).first()
+    if repeat is not None or amount_fen <= 0:
+        return repeat
+    account = _points_lock(member)
+    used = PointsEntry.objects.filter(
+        account=account, kind=PointsEntry.Kind.REDEEM, source_type="order", source_id=source_id
+    ).aggregate(points=Sum("points"), value=Sum("value_fen"))
+    used_points, used_value = -(used["points"] or 0), used["value"] or 0
+    if used_points <= 0 or used_value <= 0:
+        return None
+    prior = PointsEntry.objects.filter(
+        account=account, kind=PointsEntry.Kind.REDEEM_REFUND, source_type="order", source_id=source_id
+    ).aggregate(points=Sum("points"), value=Sum("value_fen"))
+    refunded = min((prior["value"] or 0) + amount_fen, used_value)
+    give = round_half_up(Decimal(used_points) * refunded / used_value) - (prior["points"] or 0)
+    if give <= 0:
+        return None
+    return _points_add_lot(
+        account=account,
+        points=give,
+        kind=PointsEntry.Kind.REDEEM_REFUND,
+        program=program_get(),
+        now=timezone.now(),
+        value_fen=amount_fen,
+        source_type="order",
+        source_id=source_id,
+        related_id=related_id,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def points_adjust(
+    *, member: Member, points: int, reason: str, actor_id: int | None, store_id: int | None = None
+) -> PointsEntry:
+    """A manual change of points (needs members.adjust_balance, checked by the caller); always audited."""
+    if points == 0 or not reason.strip():
+        raise PointsRedeemInvalid(_("Give a non-zero number of points and a reason."), code="adjust_invalid")
+    account = _points_lock(member)
+    before = account.balance
+    if points > 0:
+        entry = _points_add_lot(
+            account=account,
+            points=points,
+            kind=PointsEntry.Kind.ADJUST,
+            program=program_get(),
+            now=timezone.now(),
+            reason=reason,
+            actor_id=actor_id,
+            store_id=store_id,
+        )
+    else:
+        entry = _points_take(
+            account=account,
+            points=-points,
+            kind=PointsEntry.Kind.ADJUST,
+            reason=reason,
+            actor_id=actor_id,
+            store_id=store_id,
+        )
+    audit_record(
+        action="member.points_adjust",
+        obj=member,
+        before={"points": before},
+        after={"points": account.balance, "reason": reason},
+        actor_id=actor_id,
+        store_id=store_id,
+    )
+    return entry
+
+
+def points_expire_due(*, now: dt.datetime | None = None) -> int:
+    """Expire the unused points of every lot past its expiry; one short transaction per member."""
+    now = now or timezone.now()
+    account_ids = list(
+        PointsEntry.objects.filter(remaining__gt=0, expires_at__lte=now)
+        .values_list("account_id", flat=True)
+        .distinct()
+        .order_by("account_id")
+    )
+    expired = 0
+    for account_id in account_ids:
+        expired += _points_expire_account(account_id=account_id, now=now)
+    return expired
+
+
+@transaction.atomic
+def _points_expire_account(*, account_id: int, now: dt.datetime) -> int:
+    account = PointsAccount.objects.select_for_update().get(pk=account_id)
+    lots = list(
+        PointsEntry.objects.select_for_update().filter(account=account, remaining__gt=0, expires_at__lte=now)
+    )
+    points = sum(lot.remaining for lot in lots)
+    if not points:
+        return 0
+    for lot in lots:
+        lot.remaining = 0
+    PointsEntry.objects.bulk_update(lots, ["remaining"])
+    new_balance = account.balance - points
+    _points_cas(account, new_balance)
+    PointsEntry.objects.create(
+        account=account,
+        kind=PointsEntry.Kind.EXPIRE,
+        points=-points,
+        balance_after=new_balance,
+        source_type="expiry",
+        source_id=now.date().isoformat(),
+    )
+    return points
+
+
+# ---------------------------------------------------------------- stored value
+
+
+def _wallet_lock(member: Member | int) -> WalletAccount:
+    member_id = member if isinstance(member, int) else member.pk
+    account = WalletAccount.objects.select_for_update().filter(member_id=member_id).first()
+    if account is None:
+        raise MemberNotFound()
+    return account
+
+
+def _wallet_write(
+    *, account: WalletAccount, principal_fen: int, bonus_fen: int, kind: str, **entry_fields: Any
+) -> WalletEntry:
+    new_principal = account.principal_fen + principal_fen
+    new_bonus = account.bonus_fen + bonus_fen
+    if new_principal < 0 or new_bonus < 0:
+        raise WalletInsufficient(details={"balance_fen": account.balance_fen})
+    updated = WalletAccount.objects.filter(
+        pk=account.pk, principal_fen=account.principal_fen, bonus_fen=account.bonus_fen
+    ).update(principal_fen=new_principal, bonus_fen=new_bonus)
+    if updated != 1:
+        raise LedgerBusy()
+    account.principal_fen, account.bonus_fen = new_principal, new_bonus
+    return WalletEntry.objects.create(
+        account=account,
+        kind=kind,
+        principal_fen=principal_fen,
+        bonus_fen=bonus_fen,
+        principal_after_fen=new_principal,
+        bonus_after_fen=new_bonus,
+        **entry_fields,
+    )
+
+
+@transaction.atomic
+def wallet_top_up(
+    *,
+    member: Member,
+    payment_method: str,
+    plan: TopUpPlan | None = None,
+    amount_fen: int = 0,
+    bonus_fen: int = 0,
+    client_top_up_id: str = "",
+    store_id: int | None = None,
+    actor_id: int | None = None,
+) -> WalletEntry:
+    """Add money (principal) and the plan's bonus apart; refuses to go above the card's legal maximum.
+    A top-up is a liability, not revenue. A repeat with the same client id returns the first entry."""
+    if client_top_up_id:
+        existing = WalletEntry.objects.filter(
+            account__member=member,
+            kind=WalletEntry.Kind.TOP_UP,
+            source_type="top_up",
+            source_id=client_top_up_id,
+        ).first()
+        if existing is not None:
+            return existing
+    if plan is not None:
+        amount_fen, bonus_fen = plan.amount_fen, plan.bonus_fen
+    if amount_fen <= 0 or bonus_fen < 0:
+        raise WalletLimitExceeded(_("The top-up amount must be positive."), code="top_up_invalid")
+    program = program_get()
+    account = _wallet_lock(member)
+    if account.balance_fen + amount_fen + bonus_fen > program.wallet_max_balance_fen:
+        raise WalletLimitExceeded(
+            details={"max_balance_fen": program.wallet_max_balance_fen, "balance_fen": account.balance_fen}
+        )
+    entry = _wallet_write(
+        account=account,
+        principal_fen=amount_fen,
+        bonus_fen=bonus_fen,
+        kind=WalletEntry.Kind.TOP_UP,
+        plan=plan,
+        payment_method=payment_method,
+        source_type="top_up",
+        source_id=client_top_up_id or secrets.token_hex(8),
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+    audit_record(
+        action="member.wallet_top_up",
+        obj=member,
+        after={"principal_fen": amount_fen, "bonus_fen": bonus_fen, "payment_method": payment_method},
+        actor_id=actor_id,
+        store_id=store_id,
+    )
+    return entry
+
+
+def wallet_split(*, account: WalletAccount, amount_fen: int, order: str) -> tuple[int, int]:
+    """How a spend divides into (principal, bonus) under the configured order."""
+    if order == LoyaltyProgram.WalletSpendOrder.BONUS_FIRST:
+        bonus = min(account.bonus_fen, amount_fen)
+        return amount_fen - bonus, bonus
+    if order == LoyaltyProgram.WalletSpendOrder.PROPORTIONAL and account.balance_fen:
+        principal = round_half_up(Decimal(amount_fen) * account.principal_fen / account.balance_fen)
+        principal = min(max(principal, amount_fen - account.bonus_fen), account.principal_fen)
+        return principal, amount_fen - principal
+    principal = min(account.principal_fen, amount_fen)
+    return principal, amount_fen - principal
+
+
+@transaction.atomic
+def wallet_debit(
+    *,
+    member: Member,
+    amount_fen: int,
+    order_id: str | int,
+    store_id: int | None = None,
+    member_code: str = "",
+    actor_id: int | None = None,
+) -> WalletEntry:
+    """Pay with stored value: never below zero, split into principal and bonus by the program's order.
+    Above the program's threshold the member's live code (scanned at the till) must confirm it."""
+    if amount_fen <= 0:
+        raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
+    program = program_get()
+    if amount_fen > program.wallet_code_required_above_fen:
+        verified = False
+        if member_code:
+            try:
+                scanned, is_live = member_code_resolve(
+                    code=member_code, max_age_seconds=MEMBER_CODE_CONFIRM_SECONDS
+                )
+                verified = is_live and scanned.pk == member.pk
+            except (MemberCodeInvalid, MemberCodeExpired, MemberNotFound):
+                verified = False
+        if not verified:
+            raise WalletVerificationRequired(
+                details={"threshold_fen": program.wallet_code_required_above_fen}
+            )
+    account = _wallet_lock(member)
+    if amount_fen > account.balance_fen:
+        raise WalletInsufficient(details={"balance_fen": account.balance_fen, "requested_fen": amount_fen})
+    principal, bonus = wallet_split(account=account, amount_fen=amount_fen, order=program.wallet_spend_order)
+    return _wallet_write(
+        account=account,
+        principal_fen=-principal,
+        bonus_fen=-bonus,
+        kind=WalletEntry.Kind.SPEND,
+        source_type="order",
+        source_id=str(order_id),
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def wallet_refund_to_card(
+    *,
+    member: Member,
+    order_id: str | int,
+    return_id: str | int,
+    amount_fen: int,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+) -> WalletEntry | None:
+    """A return paid with stored value goes back to the card (not out as cash), principal and bonus in
+    the proportion the order spent them; all refunds of an order together return exactly what it spent."""
+    source_id, related_id = str(order_id), str(return_id)
+    repeat = WalletEntry.objects.filter(
+        account__member=member, kind=WalletEntry.Kind.SPEND_REFUND, source_id=source_id, related_id=related_id
+    ).first()
+    if repeat is not None or amount_fen <= 0:
+        return repeat
+    account = _wallet_lock(member)
+    spent = WalletEntry.objects.filter(
+        account=account, kind=WalletEntry.Kind.SPEND, source_type="order", source_id=source_id
+    ).aggregate(principal=Sum("principal_fen"), bonus=Sum("bonus_fen"))
+    spent_principal, spent_bonus = -(spent["principal"] or 0), -(spent["bonus"] or 0)
+    prior = WalletEntry.objects.filter(
+        account=account, kind=WalletEntry.Kind.SPEND_REFUND, source_type="order", source_id=source_id
+    ).aggregate(principal=Sum("principal_fen"), bonus=Sum("bonus_fen"))
+    prior_principal, prior_bonus = prior["principal"] or 0, prior["bonus"] or 0
+    spent_total = spent_principal + spent_bonus
+    if prior_principal + prior_bonus + amount_fen > spent_total:
+        raise WalletInsufficient(
+            _("More than the order paid with stored value."),
+            code="wallet_refund_too_much",
+            details={"refundable_fen": spent_total - prior_principal - prior_bonus},
+        )
+    cumulative = prior_principal + prior_bonus + amount_fen
+    principal = round_half_up(Decimal(spent_principal) * cumulative / spent_total) - prior_principal
+    principal = min(max(principal, 0), amount_fen)
+    return _wallet_write(
+        account=account,
+        principal_fen=principal,
+        bonus_fen=amount_fen - principal,
+        kind=WalletEntry.Kind.SPEND_REFUND,
+        source_type="order",
+        source_id=source_id,
+        related_id=related_id,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def wallet_close_refund(
+    *, member: Member, reason: str, actor_id: int | None, store_id: int | None = None
+) -> int:
+    """Refund a card's stored value: the principal goes back to the customer (the original payment), the
+    bonus is forfeited because the customer never paid it. Returns the principal to pay back."""
+    account = _wallet_lock(member)
+    principal, bonus = account.principal_fen, account.bonus_fen
+    if principal == 0 and bonus == 0:
+        return 0
+    _wallet_write(
+        account=account,
+        principal_fen=-principal,
+        bonus_fen=-bonus,
+        kind=WalletEntry.Kind.TOP_UP_REFUND,
+        reason=reason,
+        source_type="refund",
+        source_id=secrets.token_hex(8),
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+    audit_record(
+        action="member.wallet_refund",
+        obj=member,
+        before={"principal_fen": principal, "bonus_fen": bonus},
+        after={"principal_fen": 0, "bonus_fen": 0, "reason": reason},
+        actor_id=actor_id,
+        store_id=store_id,
+    )
+    return principal
+
+
+# ---------------------------------------------------------------- count cards
+
+
+@transaction.atomic
+def count_card_sell(
+    *, member: Member, plan: CountCardPlan, store_id: int | None, actor_id: int | None = None
+) -> CountCard:
+    """Sell a package of uses; it expires after the plan's validity."""
+    now = timezone.now()
+    card = CountCard.objects.create(
+        member=member,
+        plan=plan,
+        uses_total=plan.uses_qty,
+        uses_left=plan.uses_qty,
+        price_fen=plan.price_fen,
+        expires_at=now + dt.timedelta(days=plan.validity_days),
+        store_id=store_id,
+    )
+    CountCardEntry.objects.create(
+        card=card,
+        kind=CountCardEntry.Kind.PURCHASE,
+        uses_qty=plan.uses_qty,
+        uses_after=plan.uses_qty,
+        value_fen=plan.price_fen,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+    return card
+
+
+@transaction.atomic
+def count_card_redeem(
+    *, card_id: int, member: Member, sku_id: int, store_id: int, actor_id: int | None = None
+) -> CountCardEntry:
+    """Use one service of a count card: the card must be the member's, active, unexpired, valid in this
+    store and cover the service; uses never go below zero."""
+    card = (
+        CountCard.objects.select_for_update().select_related("plan").filter(pk=card_id, member=member).first()
+    )
+    if card is None:
+        raise CountCardUnavailable(code="count_card_not_found")
+    if card.status != CountCard.Status.ACTIVE or card.expires_at <= timezone.now():
+        raise CountCardUnavailable(
+            _("This count card has expired or was refunded."), code="count_card_expired"
+        )
+    plan_store_ids = set(card.plan.stores.values_list("id", flat=True))
+    if plan_store_ids and store_id not in plan_store_ids:
+        raise CountCardUnavailable(
+            _("This count card is not valid in this store."), code="count_card_wrong_store"
+        )
+    if not card.plan.skus.filter(pk=sku_id).exists():
+        raise CountCardUnavailable(
+            _("This count card does not cover this service."), code="count_card_wrong_service"
+        )
+    updated = CountCard.objects.filter(pk=card.pk, uses_left__gte=1).update(uses_left=F("uses_left") - 1)
+    if updated != 1:
+        raise CountCardUnavailable(_("This count card has no uses left."), code="count_card_used_up")
+    return CountCardEntry.objects.create(
+        card=card,
+        kind=CountCardEntry.Kind.REDEEM,
+        uses_qty=-1,
+        uses_after=card.uses_left - 1,
+        sku_id=sku_id,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def count_card_refund(*, card_id: int, actor_id: int | None, store_id: int | None = None) -> int:
+    """Refund the unused uses pro rata to the price paid; returns the money to pay back."""
+    card = CountCard.objects.select_for_update().filter(pk=card_id).first()
+    if card is None or card.status != CountCard.Status.ACTIVE:
+        raise CountCardUnavailable(code="count_card_not_refundable")
+    refund_fen = round_half_up(Decimal(card.price_fen) * card.uses_left / card.uses_total)
+    left = card.uses_left
+    CountCard.objects.filter(pk=card.pk).update(uses_left=0, status=CountCard.Status.REFUNDED)
+    if left:
+        CountCardEntry.objects.create(
+            card=card,
+            kind=CountCardEntry.Kind.REFUND,
+            uses_qty=-left,
+            uses_after=0,
+            value_fen=refund_fen,
+            store_id=store_id,
+            actor_id=actor_id,
+        )
+    audit_record(
+        action="member.count_card_refund",
+        obj=card,
+        before={"uses_left": left},
+        after={"refund_fen": refund_fen},
+        actor_id=actor_id,
+        store_id=store_id,
+    )
+    return refund_fen
+
+
+# ---------------------------------------------------------------- paid membership
+
+
+@transaction.atomic
+def membership_buy(
+    *, member: Member, plan: MembershipPlan, payment_method: str, store_id: int | None = None
+) -> MembershipPayment:
+    """Buy a paid card (or a new one after the old expired); it grants its tier at once."""
+    now = timezone.now()
+    card = MembershipCard.objects.select_for_update().filter(member=member).first()
+    if card is not None and card.expires_at > now:
+        raise MembershipInvalid(
+            _("The member already holds a valid card: renew or upgrade it."), code="membership_active"
+        )
+    expires = now + dt.timedelta(days=plan.validity_days)
+    if card is None:
+        card = MembershipCard.objects.create(
+            member=member, plan=plan, starts_at=now, expires_at=expires, paid_total_fen=plan.price_fen
+        )
+    else:
+        MembershipCard.objects.filter(pk=card.pk).update(
+            plan=plan, starts_at=now, expires_at=expires, paid_total_fen=F("paid_total_fen") + plan.price_fen
+        )
+    payment = MembershipPayment.objects.create(
+        card=card,
+        kind=MembershipPayment.Kind.BUY,
+        plan=plan,
+        amount_fen=plan.price_fen,
+        payment_method=payment_method,
+        store_id=store_id,
+    )
+    tier_upgrade_check(member=member)
+    return payment
+
+
+@transaction.atomic
+def membership_renew(
+    *, member: Member, payment_method: str, store_id: int | None = None
+) -> MembershipPayment:
+    """Extend the card by its plan's validity, from its end (or from today when it has lapsed)."""
+    card = MembershipCard.objects.select_for_update().select_related("plan").filter(member=member).first()
+    if card is None:
+        raise MembershipInvalid(_("The member has no paid card to renew."), code="membership_missing")
+    start = max(card.expires_at, timezone.now())
+    card.expires_at = start + dt.timedelta(days=card.plan.validity_days)
+    card.paid_total_fen += card.plan.price_fen
+    card.save(update_fields=["expires_at", "paid_total_fen"])
+    payment = MembershipPayment.objects.create(
+        card=card,
+        kind=MembershipPayment.Kind.RENEW,
+        plan=card.plan,
+        amount_fen=card.plan.price_fen,
+        payment_method=payment_method,
+        store_id=store_id,
+    )
+    tier_upgrade_check(member=member)
+    return payment
+
+
+@transaction.atomic
+def membership_upgrade(
+    *, member: Member, plan: MembershipPlan, payment_method: str, store_id: int | None = None
+) -> MembershipPayment:
+    """Move a valid card to a higher plan, paying the price difference; the end date stays."""
+    card = (
+        MembershipCard.objects.select_for_update().select_related("plan__tier").filter(member=member).first()
+    )
+    if card is None or card.expires_at <= timezone.now():
+        raise MembershipInvalid(_("Only a valid card can be upgraded."), code="membership_missing")
+    if plan.tier.rank <= card.plan.tier.rank:
+        raise MembershipInvalid(_("Choose a higher plan."), code="membership_not_higher")
+    difference = max(plan.price_fen - card.plan.price_fen, 0)
+    card.plan = plan
+    card.paid_total_fen += difference
+    card.save(update_fields=["plan", "paid_total_fen"])
+    payment = MembershipPayment.objects.create(
+        card=card,
+        kind=MembershipPayment.Kind.UPGRADE,
+        plan=plan,
+        amount_fen=difference,
+        payment_method=payment_method,
+        store_id=store_id,
+    )
+    tier_upgrade_check(member=member)
+    return payment
+
+
+# ---------------------------------------------------------------- tiers
+
+
+def _tier_set(*, member: Member, tier: Tier | None, reason: str) -> None:
+    old = member.tier
+    Member.objects.filter(pk=member.pk).update(tier=tier, tier_since=timezone.now())
+    member.tier = tier
+    outbox_enqueue(
+        topic=SMS_TOPIC,
+        payload={
+            "member_id": member.pk,
+            "template": "tier_changed",
+            "reason": reason,
+            "old_tier": old.name if old else "",
+            "new_tier": tier.name if tier else "",
+        },
+    )
+
+
+@transaction.atomic
+def tier_upgrade_check(*, member: Member) -> bool:
+    """Upgrades apply at once (after a purchase or a paid card); downgrades wait for the daily job."""
+    member = Member.objects.select_related("tier").get(pk=member.pk)
+    best = tier_qualified(member=member)
+    current_rank = member.tier.rank if member.tier else -1
+    if best is not None and best.rank > current_rank:
+        _tier_set(member=member, tier=best, reason="upgrade")
+        return True
+    return False
+
+
+def tiers_review(*, now: dt.datetime | None = None) -> int:
+    """Daily: move each member to the tier they qualify for now, down as well as up, with a notice."""
+    changed = 0
+    for member_id in Member.objects.filter(is_active=True).values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            member = Member.objects.select_for_update().select_related("tier").get(pk=member_id)
+            best = tier_qualified(member=member, now=now)
+            if (best.pk if best else None) != member.tier_id:
+                reason = (
+                    "upgrade"
+                    if (best.rank if best else -1) > (member.tier.rank if member.tier else -1)
+                    else "downgrade"
+                )
+                _tier_set(member=member, tier=best, reason=reason)
+                changed += 1
+    return changed
+
+
+# ---------------------------------------------------------------- member code
+
+
+def member_code_issue(*, member: Member, now: dt.datetime | None = None) -> str:
+    """The rotating QR payload: M1.<member id>.<unix time>.<HMAC tag>."""
+    stamp = int((now or timezone.now()).timestamp())
+    message = f"{MEMBER_CODE_PREFIX}.{member.pk}.{stamp}"
+    return f"{message}.{crypto.code_sign(message)}"
+
+
+def member_code_resolve(
+    *, code: str, now: dt.datetime | None = None, max_age_seconds: int | None = None
+) -> tuple[Member, bool]:
+    """The member behind a scanned code: a live QR (True: the member is present with their phone) or the
+    static card number (False). A QR whose tag does not match or that is older than its validity is refused."""
+    code = (code or "").strip()
+    if code.isdigit():
+        member = Member.objects.select_related("tier").filter(card_no=code, is_active=True).first()
+        if member is None:
+            raise MemberNotFound()
+        return member, False
+    parts = code.split(".")
+    if len(parts) != 4 or parts[0] != MEMBER_CODE_PREFIX or not parts[1].isdigit() or not parts[2].isdigit():
+        raise MemberCodeInvalid()
+    message = ".".join(parts[:3])
+    if not crypto.code_verify(message, parts[3]):
+        raise MemberCodeInvalid()
+    ttl = max_age_seconds if max_age_seconds is not None else program_get().member_code_ttl_seconds
+    age = (now or timezone.now()).timestamp() - int(parts[2])
+    if age > ttl or age < -30:
+        raise MemberCodeExpired()
+    member = Member.objects.select_related("tier").filter(pk=int(parts[1]), is_active=True).first()
+    if member is None:
+        raise MemberNotFound()
+    return member, True
+
+
+# ---------------------------------------------------------------- SMS sign-in
+
+
+@transaction.atomic
+def sms_code_request(*, phone: str, purpose: str = "login") -> None:
+    """Send a 6-digit code: at most one per resend interval and a daily number per phone; only its keyed
+    hash is stored. The SMS goes out after commit."""
+    normalized = crypto.phone_normalize(phone)
+    if normalized is None:
+        raise PhoneInvalid()
+    program = program_get()
+    index = crypto.phone_blind_index(normalized)
+    now = timezone.now()
+    recent = SmsCode.objects.filter(phone_index=index, created_at__gte=now - dt.timedelta(days=1))
+    if recent.filter(created_at__gte=now - dt.timedelta(seconds=program.sms_resend_seconds)).exists():
+        raise SmsRateLimited(details={"retry_after_seconds": program.sms_resend_seconds})
+    if recent.count() >= program.sms_daily_limit:
+        raise SmsRateLimited(details={"retry_after_seconds": 86400})
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    SmsCode.objects.create(
+        phone_index=index,
+        code_hash=crypto.secret_hash(f"{index}:{code}"),
+        purpose=purpose,
+        expires_at=now + dt.timedelta(seconds=program.sms_code_ttl_seconds),
+    )
+    minutes = max(program.sms_code_ttl_seconds // 60, 1)
+    text = _("Your Mendian verification code is %(code)s, valid for %(minutes)s minutes.") % {
+        "code": code,
+        "minutes": minutes,
+    }
+    transaction.on_commit(lambda: _sms_deliver(phone=normalized, index=index, text=text, purpose=purpose))
+
+
+def _sms_deliver(*, phone: str, index: str, text: str, purpose: str, is_marketing: bool = False) -> None:
+    from mendian.notifications.sms import SmsMessage, sms_provider
+
+    sms_provider().send(
+        SmsMessage(
+            phone=phone,
+            recipient_key=index,
+            recipient_masked=crypto.phone_mask(phone),
+            text=text,
+            purpose=purpose,
+            is_marketing=is_marketing,
+        )
+    )
+
+
+def sms_code_verify(*, phone: str, code: str, purpose: str = "login") -> str:
+    """Check a code (few tries, unexpired, once); returns the phone's blind index."""
+    normalized = crypto.phone_normalize(phone)
+    if normalized is None:
+        raise PhoneInvalid()
+    index = crypto.phone_blind_index(normalized)
+    with transaction.atomic():
+        sms = (
+            SmsCode.objects.select_for_update()
+            .filter(phone_index=index, purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-id")
+            .first()
+        )
+        if sms is None or sms.attempts >= SMS_CODE_MAX_ATTEMPTS:
+            raise SmsCodeInvalid()
+        SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
+        if not crypto.code_verify_secret(f"{index}:{(code or '').strip()}", sms.code_hash):
+            wrong = True
+        else:
+            wrong = not SmsCode.objects.filter(pk=sms.pk, used_at__isnull=True).update(used_at=timezone.now())
+    if wrong:
+        raise SmsCodeInvalid()
+    return index
+
+
+def member_sign_in_by_sms(*, phone: str, code: str, referral_code: str = "") -> tuple[Member, bool]:
+    """Member-centre sign-in: a valid code signs in, registering the phone when it is new."""
+    index = sms_code_verify(phone=phone, code=code)
+    member = Member.objects.filter(phone_index=index).first()
+    if member is not None:
+        return member, False
+    try:
+        return member_register(
+            phone=phone, channel=Member.Channel.SELF_SERVICE, referral_code=referral_code
+        ), True
+    except MemberPhoneTaken:
+        return Member.objects.get(phone_index=index), False
+
+
+# ---------------------------------------------------------------- birthdays and renewals
+
+
+@dataclass
+class GreetingsResult:
+    birthdays: int = 0
+    renewals: int = 0
+    member_ids: list[int] = field(default_factory=list)
+
+
+def member_greetings_queue(*, today: dt.date | None = None, renewal_days: int = 7) -> GreetingsResult:
+    """Daily: queue birthday greetings (and the birthday-coupon hook) and renewal reminders for paid cards
+    ending within `renewal_days`, once per member and occasion."""
+    today = today or timezone.localdate()
+    result = GreetingsResult()
+    for member in Member.objects.filter(is_active=True, birthday_mmdd=today.strftime("%m%d")).select_related(
+        "tier"
+    ):
+        if _notice_once(member=member, key=f"birthday-{today.year}"):
+            outbox_enqueue(
+                topic=SMS_TOPIC,
+                payload={
+                    "member_id": member.pk,
+                    "template": "birthday",
+                    "gift": member.tier.birthday_gift if member.tier else "",
+                },
+            )
+            birthday_coupon_hook(member=member, today=today)
+            result.birthdays += 1
+            result.member_ids.append(member.pk)
+    horizon = timezone.now() + dt.timedelta(days=renewal_days)
+    cards = MembershipCard.objects.filter(
+        expires_at__gt=timezone.now(), expires_at__lte=horizon
+    ).select_related("member")
+    for card in cards:
+        if _notice_once(member=card.member, key=f"renewal-{card.expires_at:%Y%m%d}"):
+            outbox_enqueue(
+                topic=SMS_TOPIC,
+                payload={
+                    "member_id": card.member_id,
+                    "template": "renewal",
+                    "expires": card.expires_at.date().isoformat(),
+                },
+            )
+            result.renewals += 1
+    return result
+
+
+def birthday_coupon_hook(*, member: Member, today: dt.date) -> None:
+    """Issues the birthday coupon once the promotions app offers coupons; nothing yet."""
+
+
+def _notice_once(*, member: Member, key: str) -> bool:
+    try:
+        with transaction.atomic():
+            MemberNotice.objects.create(member=member, key=key)
+    except IntegrityError:
+        return False
+    return True
+
+
+def member_sms_deliver(payload: dict[str, Any]) -> None:
+    """Outbox handler of `members.sms`: render the template and send it to the member's phone."""
+    member = Member.objects.filter(pk=int(payload.get("member_id") or 0)).first()
+    if member is None:
+        return
+    template = payload.get("template", "")
+    is_marketing = template in {"birthday"}
+    if is_marketing and not member.marketing_consent:
+        return
+    texts = {
+        "birthday": _("Happy birthday from Mendian! %(gift)s") % {"gift": payload.get("gift", "")},
+        "renewal": _("Your paid membership ends on %(date)s. Renew at any store.")
+        % {"date": payload.get("expires", "")},
+        "tier_changed": _("Your member level is now %(tier)s.") % {"tier": payload.get("new_tier", "")},
+        "referral_reward": _("You earned %(points)s points for referring a friend.")
+        % {"points": payload.get("points", 0)},
+    }
+    text = texts.get(template)
+    if text is None:
+        raise LookupError(f"unknown member SMS template {template!r}")
+    phone = crypto.text_decrypt(member.phone_encrypted)
+    _sms_deliver(
+        phone=phone, index=member.phone_index, text=text, purpose=template, is_marketing=is_marketing
+    )
+
+
+__all__ = [
+    "EarnLine",
+    "PointsReversal",
+    "member_register",
+    "points_earn_for_order",
+    "points_redeem_for_order",
+    "points_redeem_refund",
+    "points_reverse_for_return",
+    "wallet_debit",
+    "wallet_refund_to_card",
+]

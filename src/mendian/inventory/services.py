@@ -1,25 +1,112 @@
-"""Every change of stock goes through stock_apply: the level rows and the moves change together."""
+"""Every change of stock goes through stock_apply: the level rows, batch rows, serial numbers and the
+moves change together, in a fixed number of queries whatever the number of lines."""
 
 from __future__ import annotations
 
+import logging
+import secrets
+import uuid
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from mendian.inventory.errors import StockInsufficient
-from mendian.inventory.models import StockLevel, StockMove
+from mendian.catalog.models import SKU, Category, Product
+from mendian.core.services import audit_record, outbox_enqueue
+from mendian.inventory.errors import (
+    BatchDatesConflict,
+    BatchExpired,
+    BatchInsufficient,
+    BatchInvalid,
+    ClientIdReused,
+    DifferenceReasonRequired,
+    LineInvalid,
+    SerialCountMismatch,
+    SerialDuplicate,
+    SerialRequired,
+    SerialUnavailable,
+    SkuUnknown,
+    StockInsufficient,
+    StocktakeClosed,
+    StocktakeSkuOutOfScope,
+    TransferSameStore,
+    TransferStateInvalid,
+)
+from mendian.inventory.models import (
+    Alert,
+    Batch,
+    BatchStock,
+    ExpiryRule,
+    SerialNumber,
+    StockAdjustment,
+    StockLevel,
+    StockMove,
+    StockRule,
+    Stocktake,
+    StocktakeLine,
+    Transfer,
+    TransferLine,
+)
 from mendian.stores.models import Store
+
+logger = logging.getLogger(__name__)
+
+ALERT_TOPIC = "inventory.alert"
+Reason = StockMove.Reason
+SerialStatus = SerialNumber.Status
 
 
 @dataclass(frozen=True)
 class StockChange:
-    """A signed quantity for one SKU: negative takes stock out, positive puts it in."""
+    """A signed quantity for one SKU: negative takes stock out, positive puts it in.
+
+    `serials` names the units of a serialized SKU (one per unit); `batch_id` names the batch, else an
+    outgoing change of a batch-tracked product is picked first-expiry-first-out."""
 
     sku_id: int
     qty: int
+    serials: tuple[str, ...] = ()
+    batch_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.serials, tuple):
+            object.__setattr__(self, "serials", tuple(self.serials))
+
+
+@dataclass
+class _Move:
+    sku_id: int
+    qty: int
+    batch_id: int | None = None
+    serials: list[str] = field(default_factory=list)
+
+
+def _serial_target_status(reason: str, qty: int) -> str:
+    if qty < 0:
+        if reason == Reason.SALE:
+            return SerialStatus.SOLD
+        if reason == Reason.TRANSFER_OUT:
+            return SerialStatus.IN_TRANSIT
+        return SerialStatus.REMOVED
+    if reason == Reason.RETURN:
+        return SerialStatus.RETURNED
+    return SerialStatus.IN_STOCK
+
+
+def _serial_may_move(serial: SerialNumber, *, store_id: int, reason: str, qty: int) -> bool:
+    """Which units a change may take: out of stock only what this store holds; back only what left it."""
+    if qty < 0:
+        return serial.store_id == store_id and serial.status in SerialNumber.AVAILABLE
+    if reason == Reason.RETURN:
+        return serial.status == SerialStatus.SOLD
+    if reason == Reason.TRANSFER_IN:
+        return serial.status == SerialStatus.IN_TRANSIT
+    return serial.status == SerialStatus.REMOVED
 
 
 @transaction.atomic
@@ -36,53 +123,894 @@ def stock_apply(
 ) -> list[StockMove]:
     """Apply several stock changes of one store in a fixed number of queries, whatever their count.
 
-    Levels are locked in pk order and re-checked inside the lock: when a product (or else the store)
-    does not allow negative stock, a change that would take on-hand below zero raises
-    StockInsufficient and nothing is written. `check_available=False` is for corrections that must
-    be recorded whatever the balance (a stocktake posts the counted quantity).
+    Levels (then batch rows, then serial numbers) are locked in pk order and re-checked inside the
+    lock: when a product (or else the store) does not allow negative stock, a change that would take
+    on-hand below zero raises StockInsufficient and nothing is written. `check_available=False` is
+    for corrections that must be recorded whatever the balance (a stocktake posts the counted
+    quantity). A sale of a serialized SKU must name one available serial per unit; an outgoing
+    change of a batch-tracked product that names no batch is taken first-expiry-first-out (expired
+    batches are never sold). A batch's stock never goes below zero.
     """
-    net: dict[int, int] = defaultdict(int)
+    groups: dict[tuple[int, int | None, bool], _Move] = {}
     for change in changes:
-        net[change.sku_id] += change.qty
-    net = {sku_id: qty for sku_id, qty in net.items() if qty}
-    if not net:
+        if not change.qty:
+            continue
+        key = (change.sku_id, change.batch_id, change.qty > 0)
+        group = groups.setdefault(key, _Move(change.sku_id, 0, change.batch_id))
+        group.qty += change.qty
+        group.serials.extend(change.serials)
+    if not groups:
         return []
+    sku_ids = sorted({move.sku_id for move in groups.values()})
     StockLevel.objects.bulk_create(
-        [StockLevel(store_id=store.pk, sku_id=sku_id) for sku_id in net], ignore_conflicts=True
+        [StockLevel(store_id=store.pk, sku_id=sku_id) for sku_id in sku_ids], ignore_conflicts=True
     )
     levels = list(
         StockLevel.objects.select_for_update(of=("self",))
-        .filter(store_id=store.pk, sku_id__in=list(net))
+        .filter(store_id=store.pk, sku_id__in=sku_ids)
         .select_related("sku__product")
         .order_by("pk")
     )
+    if len(levels) != len(sku_ids):
+        raise SkuUnknown(details={"sku_ids": sorted(set(sku_ids) - {level.sku_id for level in levels})})
+    products = {level.sku_id: level.sku.product for level in levels}
+    today = timezone.localdate()
+
+    _serials_validate(groups.values(), products, reason)
+    moves = list(groups.values())
+    batched_qty: dict[int, int] = {}
+    if any(move.batch_id is not None or products[move.sku_id].tracks_batches for move in moves):
+        moves, batch_stocks, batched_qty = _batches_allocate(
+            store, moves, products, reason=reason, today=today
+        )
+    else:
+        batch_stocks = []
+    serial_rows = _serials_fetch(moves)
+
+    net: dict[int, int] = defaultdict(int)
+    unbatched_out: dict[int, int] = defaultdict(int)
+    for move in moves:
+        net[move.sku_id] += move.qty
+        if move.batch_id is None and move.qty < 0:
+            unbatched_out[move.sku_id] -= move.qty
     short: list[dict[str, int]] = []
     now = timezone.now()
     for level in levels:
-        new_qty = level.on_hand_qty + net[level.sku_id]
-        allow_negative = level.sku.product.allow_negative_stock
+        delta = net[level.sku_id]
+        new_qty = level.on_hand_qty + delta
+        allow_negative = products[level.sku_id].allow_negative_stock
         if allow_negative is None:
             allow_negative = store.allow_negative_stock
-        if check_available and net[level.sku_id] < 0 and new_qty < 0 and not allow_negative:
-            short.append({"sku_id": level.sku_id, "on_hand_qty": level.on_hand_qty, "requested_qty": -net[level.sku_id]})
-        level.on_hand_qty = new_qty
-        level.updated_at = now
+        if not check_available or delta >= 0 or allow_negative:
+            continue
+        # What the batches could not give comes from stock outside any batch; expired batches are
+        # not sellable, so they do not count towards it.
+        unbatched_on_hand = level.on_hand_qty - batched_qty.get(level.sku_id, 0)
+        if new_qty < 0 or (
+            level.sku_id in batched_qty and unbatched_out[level.sku_id] > max(unbatched_on_hand, 0)
+        ):
+            short.append({"sku_id": level.sku_id, "on_hand_qty": level.on_hand_qty, "requested_qty": -delta})
     if short:
         raise StockInsufficient(details={"lines": short})
-    StockLevel.objects.bulk_update(levels, ["on_hand_qty", "updated_at"])
-    return StockMove.objects.bulk_create(
-        [
+
+    new_serials, changed_serials = _serials_move(store, moves, serial_rows, products, reason=reason, now=now)
+
+    running = {level.sku_id: level.on_hand_qty for level in levels}
+    entries: list[StockMove] = []
+    for move in moves:
+        running[move.sku_id] += move.qty
+        entries.append(
             StockMove(
                 store_id=store.pk,
-                sku_id=level.sku_id,
-                qty=net[level.sku_id],
-                balance_after=level.on_hand_qty,
+                sku_id=move.sku_id,
+                qty=move.qty,
+                balance_after=running[move.sku_id],
                 reason=reason,
                 source_type=source_type,
                 source_id=source_id,
                 actor_id=actor_id,
                 note=note,
+                batch_id=move.batch_id,
+                serials=move.serials,
             )
-            for level in levels
+        )
+    for level in levels:
+        level.on_hand_qty = running[level.sku_id]
+        level.updated_at = now
+    StockLevel.objects.bulk_update(levels, ["on_hand_qty", "updated_at"])
+    if batch_stocks:
+        BatchStock.objects.bulk_update(batch_stocks, ["qty"])
+    if new_serials:
+        SerialNumber.objects.bulk_create(new_serials)
+    if changed_serials:
+        SerialNumber.objects.bulk_update(changed_serials, ["status", "store", "updated_at"])
+    return StockMove.objects.bulk_create(entries)
+
+
+def _serials_validate(moves: Iterable[_Move], products: dict[int, Product], reason: str) -> None:
+    seen: set[tuple[int, str]] = set()
+    for move in moves:
+        product = products[move.sku_id]
+        if not move.serials:
+            if product.tracks_serials and reason == Reason.SALE and move.qty < 0:
+                raise SerialRequired(details={"sku_id": move.sku_id, "qty": -move.qty})
+            continue
+        if len(move.serials) != abs(move.qty):
+            raise SerialCountMismatch(
+                details={"sku_id": move.sku_id, "qty": abs(move.qty), "serial_count": len(move.serials)}
+            )
+        for serial in move.serials:
+            if not serial or (move.sku_id, serial) in seen:
+                raise SerialCountMismatch(details={"sku_id": move.sku_id, "serial": serial})
+            seen.add((move.sku_id, serial))
+
+
+def _serials_fetch(moves: list[_Move]) -> dict[tuple[int, str], SerialNumber]:
+    wanted = {(move.sku_id, serial) for move in moves for serial in move.serials}
+    if not wanted:
+        return {}
+    rows = (
+        SerialNumber.objects.select_for_update()
+        .filter(
+            sku_id__in={sku_id for sku_id, _serial in wanted}, serial__in={serial for _sku, serial in wanted}
+        )
+        .order_by("pk")
+    )
+    return {(row.sku_id, row.serial): row for row in rows if (row.sku_id, row.serial) in wanted}
+
+
+def _serials_move(
+    store: Store,
+    moves: list[_Move],
+    rows: dict[tuple[int, str], SerialNumber],
+    products: dict[int, Product],
+    *,
+    reason: str,
+    now: Any,
+) -> tuple[list[SerialNumber], list[SerialNumber]]:
+    created: list[SerialNumber] = []
+    changed: list[SerialNumber] = []
+    for move in moves:
+        for serial in move.serials:
+            row = rows.get((move.sku_id, serial))
+            target = _serial_target_status(reason, move.qty)
+            if row is None:
+                if move.qty < 0 or reason in (Reason.RETURN, Reason.TRANSFER_IN):
+                    raise SerialUnavailable(details={"sku_id": move.sku_id, "serial": serial})
+                created.append(
+                    SerialNumber(
+                        sku_id=move.sku_id,
+                        serial=serial,
+                        store_id=store.pk,
+                        status=target,
+                        batch_id=move.batch_id,
+                    )
+                )
+                continue
+            if not _serial_may_move(row, store_id=store.pk, reason=reason, qty=move.qty):
+                error = (
+                    SerialDuplicate
+                    if move.qty > 0 and row.status in SerialNumber.AVAILABLE
+                    else SerialUnavailable
+                )
+                raise error(details={"sku_id": move.sku_id, "serial": serial, "status": row.status})
+            row.status = target
+            row.store_id = store.pk
+            row.updated_at = now
+            changed.append(row)
+    return created, changed
+
+
+def _batches_allocate(
+    store: Store, moves: list[_Move], products: dict[int, Product], *, reason: str, today: date
+) -> tuple[list[_Move], list[BatchStock], dict[int, int]]:
+    """Split outgoing changes of batch-tracked products over batches, earliest expiry first, and
+    apply every batch delta to its BatchStock row (locked). Returns the final moves, the changed rows
+    and, per SKU picked FEFO, the quantity held in batches before the change."""
+    named = {move.batch_id for move in moves if move.batch_id is not None}
+    if named:
+        batches = {batch.pk: batch for batch in Batch.objects.filter(pk__in=named)}
+        for move in moves:
+            if move.batch_id is not None and (
+                move.batch_id not in batches or batches[move.batch_id].sku_id != move.sku_id
+            ):
+                raise BatchInvalid(details={"sku_id": move.sku_id, "batch_id": move.batch_id})
+        BatchStock.objects.bulk_create(
+            [BatchStock(store_id=store.pk, sku_id=batches[pk].sku_id, batch_id=pk) for pk in sorted(named)],
+            ignore_conflicts=True,
+        )
+    fefo_skus = {
+        move.sku_id
+        for move in moves
+        if move.batch_id is None and move.qty < 0 and products[move.sku_id].tracks_batches
+    }
+    rows = list(
+        BatchStock.objects.select_for_update(of=("self",))
+        .filter(Q(batch_id__in=named) | Q(sku_id__in=fefo_skus, qty__gt=0), store_id=store.pk)
+        .select_related("batch")
+        .order_by("pk")
+    )
+    by_batch = {row.batch_id: row for row in rows}
+    batched_qty = {sku_id: 0 for sku_id in fefo_skus}
+    for row in rows:
+        if row.sku_id in batched_qty:
+            batched_qty[row.sku_id] += row.qty
+    candidates: dict[int, list[BatchStock]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: (r.batch.expiry_date or date.max, r.batch_id)):
+        if row.qty > 0:
+            candidates[row.sku_id].append(row)
+    result: list[_Move] = []
+    changed: dict[int, BatchStock] = {}
+    for move in moves:
+        if move.batch_id is not None:
+            row = by_batch[move.batch_id]
+            if (
+                reason == Reason.SALE
+                and move.qty < 0
+                and row.batch.expiry_date
+                and row.batch.expiry_date < today
+            ):
+                raise BatchExpired(details={"sku_id": move.sku_id, "batch_id": move.batch_id})
+            if row.qty + move.qty < 0:
+                raise BatchInsufficient(
+                    details={
+                        "sku_id": move.sku_id,
+                        "batch_id": move.batch_id,
+                        "qty": row.qty,
+                        "requested_qty": -move.qty,
+                    }
+                )
+            row.qty += move.qty
+            changed[row.pk] = row
+            result.append(move)
+            continue
+        if move.qty > 0 or move.sku_id not in fefo_skus or move.serials:
+            result.append(move)
+            continue
+        remaining = -move.qty
+        for row in candidates[move.sku_id]:
+            if remaining == 0:
+                break
+            expired = row.batch.expiry_date is not None and row.batch.expiry_date < today
+            if row.qty <= 0 or (reason == Reason.SALE and expired):
+                continue
+            taken = min(row.qty, remaining)
+            row.qty -= taken
+            remaining -= taken
+            changed[row.pk] = row
+            result.append(_Move(move.sku_id, -taken, row.batch_id))
+        if remaining:
+            result.append(_Move(move.sku_id, -remaining, None))
+    return result, list(changed.values()), batched_qty
+
+
+# --- batches ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def batch_create(
+    *, sku: SKU, batch_no: str, production_date: date | None = None, expiry_date: date | None = None
+) -> Batch:
+    """A batch of a SKU; asking again with the same number and dates returns the same batch, with other
+    dates it is refused (a unique constraint, not a look-up, stops a duplicate)."""
+    batch_no = batch_no.strip()
+    if not batch_no:
+        raise BatchInvalid()
+    if production_date and expiry_date and expiry_date < production_date:
+        raise BatchInvalid(details={"expiry_date": str(expiry_date)})
+    try:
+        with transaction.atomic():
+            return Batch.objects.create(
+                sku=sku, batch_no=batch_no, production_date=production_date, expiry_date=expiry_date
+            )
+    except IntegrityError:
+        existing = Batch.objects.get(sku=sku, batch_no=batch_no)
+    if existing.production_date != production_date or existing.expiry_date != expiry_date:
+        raise BatchDatesConflict(details={"batch_id": existing.pk})
+    return existing
+
+
+# --- adjustments -----------------------------------------------------------------------------------
+
+
+def _skus_require(sku_ids: Iterable[int]) -> dict[int, SKU]:
+    wanted = set(sku_ids)
+    skus = {sku.pk: sku for sku in SKU.objects.select_related("product").filter(pk__in=wanted)}
+    if len(skus) != len(wanted):
+        raise SkuUnknown(details={"sku_ids": sorted(wanted - set(skus))})
+    return skus
+
+
+def _lines_check(lines: Sequence[StockChange], *, positive: bool = False) -> dict[int, SKU]:
+    if not lines:
+        raise LineInvalid()
+    for line in lines:
+        if line.qty == 0 or (positive and line.qty < 0):
+            raise LineInvalid(details={"sku_id": line.sku_id, "qty": line.qty})
+    return _skus_require(line.sku_id for line in lines)
+
+
+@transaction.atomic
+def stock_adjust(
+    *,
+    store: Store,
+    reason: str,
+    lines: Sequence[StockChange],
+    actor_id: int | None,
+    note: str = "",
+    client_id: uuid.UUID | None = None,
+) -> StockAdjustment:
+    """Record damage, samples or a correction as one document with its moves and an audit row.
+
+    A repeat with the same client_id returns the first document and changes nothing."""
+    if reason not in StockAdjustment.Reason.values:
+        raise LineInvalid(details={"reason": reason})
+    if client_id is not None:
+        existing = StockAdjustment.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            if existing.store_id != store.pk or existing.reason != reason:
+                raise ClientIdReused()
+            return existing
+    _lines_check(lines)
+    adjustment = StockAdjustment.objects.create(
+        store=store, reason=reason, note=note, client_id=client_id, created_by_id=actor_id
+    )
+    moves = stock_apply(
+        store=store,
+        changes=lines,
+        reason=reason,
+        source_type="adjustment",
+        source_id=str(adjustment.pk),
+        actor_id=actor_id,
+        note=note,
+    )
+    audit_record(
+        action="stock.adjust",
+        obj=adjustment,
+        actor_id=actor_id,
+        store_id=store.pk,
+        after={
+            "reason": reason,
+            "note": note,
+            "lines": [
+                {"sku_id": move.sku_id, "qty": move.qty, "balance_after": move.balance_after}
+                for move in moves
+            ],
+        },
+    )
+    return adjustment
+
+
+# --- transfers -------------------------------------------------------------------------------------
+
+
+def _number(prefix: str) -> str:
+    return f"{prefix}{timezone.localdate():%Y%m%d}{secrets.token_hex(3).upper()}"
+
+
+def _transfer_advance(transfer: Transfer, *, allowed: Sequence[str], to: str, **fields: Any) -> None:
+    """Move the transfer to the next state with a guarded update, so two clicks do it once."""
+    updated = Transfer.objects.filter(pk=transfer.pk, status__in=list(allowed)).update(status=to, **fields)
+    if not updated:
+        current = Transfer.objects.filter(pk=transfer.pk).values_list("status", flat=True).first()
+        raise TransferStateInvalid(details={"status": current, "wanted": to})
+    transfer.status = to
+    for name, value in fields.items():
+        setattr(transfer, name, value)
+
+
+@transaction.atomic
+def transfer_create(
+    *,
+    from_store: Store,
+    to_store: Store,
+    lines: Sequence[StockChange],
+    actor_id: int | None,
+    note: str = "",
+    client_id: uuid.UUID | None = None,
+) -> Transfer:
+    """Request goods from one store for another (qty positive per line); a repeat client_id returns the first."""
+    if from_store.pk == to_store.pk:
+        raise TransferSameStore()
+    if client_id is not None:
+        existing = Transfer.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            if (existing.from_store_id, existing.to_store_id) != (from_store.pk, to_store.pk):
+                raise ClientIdReused()
+            return existing
+    skus = _lines_check(lines, positive=True)
+    for line in lines:
+        if skus[line.sku_id].product.tracks_serials and not line.serials:
+            raise SerialRequired(details={"sku_id": line.sku_id, "qty": line.qty})
+        if line.serials and len(line.serials) != line.qty:
+            raise SerialCountMismatch(details={"sku_id": line.sku_id})
+    transfer = Transfer.objects.create(
+        number=_number("DB"),
+        from_store=from_store,
+        to_store=to_store,
+        note=note,
+        client_id=client_id,
+        requested_by_id=actor_id,
+    )
+    TransferLine.objects.bulk_create(
+        [
+            TransferLine(
+                transfer=transfer,
+                sku_id=line.sku_id,
+                batch_id=line.batch_id,
+                serials=list(line.serials),
+                requested_qty=line.qty,
+            )
+            for line in lines
         ]
     )
+    audit_record(action="transfer.create", obj=transfer, actor_id=actor_id, store_id=from_store.pk)
+    return transfer
+
+
+@transaction.atomic
+def transfer_approve(*, transfer: Transfer, actor_id: int | None) -> Transfer:
+    """Approve a requested transfer; only a requested one can be."""
+    _transfer_advance(
+        transfer,
+        allowed=[Transfer.Status.REQUESTED],
+        to=Transfer.Status.APPROVED,
+        approved_by_id=actor_id,
+        approved_at=timezone.now(),
+    )
+    audit_record(action="transfer.approve", obj=transfer, actor_id=actor_id, store_id=transfer.from_store_id)
+    return transfer
+
+
+@transaction.atomic
+def transfer_ship(*, transfer: Transfer, actor_id: int | None) -> Transfer:
+    """Ship an approved transfer: the goods leave the source store (transfer_out) and are in transit."""
+    _transfer_advance(
+        transfer, allowed=[Transfer.Status.APPROVED], to=Transfer.Status.SHIPPED, shipped_at=timezone.now()
+    )
+    lines = list(transfer.lines.all())
+    stock_apply(
+        store=Store.objects.get(pk=transfer.from_store_id),
+        changes=[
+            StockChange(line.sku_id, -line.requested_qty, tuple(line.serials), line.batch_id)
+            for line in lines
+        ],
+        reason=Reason.TRANSFER_OUT,
+        source_type="transfer",
+        source_id=str(transfer.pk),
+        actor_id=actor_id,
+        note=transfer.number,
+    )
+    for line in lines:
+        line.shipped_qty = line.requested_qty
+    TransferLine.objects.bulk_update(lines, ["shipped_qty"])
+    audit_record(action="transfer.ship", obj=transfer, actor_id=actor_id, store_id=transfer.from_store_id)
+    return transfer
+
+
+@dataclass(frozen=True)
+class TransferReceipt:
+    """What arrived of one transfer line; a difference from the shipped quantity needs a reason."""
+
+    line_id: int
+    received_qty: int
+    reason: str = ""
+    serials: tuple[str, ...] = ()
+
+
+@transaction.atomic
+def transfer_receive(
+    *, transfer: Transfer, actor_id: int | None, receipts: Sequence[TransferReceipt] = ()
+) -> Transfer:
+    """Receive a shipped transfer into the destination (transfer_in), into the batches it left from.
+
+    Lines not listed arrived in full. A line received short or over records the difference and its
+    reason on the line and in the audit log; what did not arrive leaves the books with the transfer."""
+    lines = {line.pk: line for line in transfer.lines.all()}
+    given = {receipt.line_id: receipt for receipt in receipts}
+    unknown = set(given) - set(lines)
+    if unknown:
+        raise LineInvalid(details={"line_ids": sorted(unknown)})
+    for given_receipt in given.values():
+        line = lines[given_receipt.line_id]
+        if given_receipt.received_qty < 0:
+            raise LineInvalid(details={"line_id": line.pk})
+        if given_receipt.received_qty != (line.shipped_qty or 0) and not given_receipt.reason.strip():
+            raise DifferenceReasonRequired(details={"line_id": line.pk})
+    _transfer_advance(
+        transfer, allowed=[Transfer.Status.SHIPPED], to=Transfer.Status.RECEIVED, received_at=timezone.now()
+    )
+    out_moves: dict[int, list[StockMove]] = defaultdict(list)
+    for move in StockMove.objects.filter(
+        store_id=transfer.from_store_id,
+        source_type="transfer",
+        source_id=str(transfer.pk),
+        reason=Reason.TRANSFER_OUT,
+    ).order_by("id"):
+        out_moves[move.sku_id].append(move)
+    changes: list[StockChange] = []
+    differences: list[dict[str, Any]] = []
+    lost_serials: list[tuple[int, str]] = []
+    for line in lines.values():
+        shipped = line.shipped_qty or 0
+        receipt = given.get(line.pk)
+        line.received_qty = receipt.received_qty if receipt else shipped
+        line.difference_reason = receipt.reason.strip()[:200] if receipt else ""
+        if line.serials:
+            arrived = list(receipt.serials) if receipt and receipt.serials else list(line.serials)
+            if len(arrived) != line.received_qty or not set(arrived) <= set(line.serials):
+                raise SerialCountMismatch(details={"line_id": line.pk})
+            lost_serials.extend((line.sku_id, serial) for serial in line.serials if serial not in arrived)
+            if arrived:
+                changes.append(StockChange(line.sku_id, len(arrived), tuple(arrived)))
+        else:
+            remaining = line.received_qty
+            for move in out_moves[line.sku_id]:
+                taken = min(-move.qty, remaining)
+                if taken <= 0:
+                    break
+                changes.append(StockChange(line.sku_id, taken, batch_id=move.batch_id))
+                move.qty += taken  # consumed, so two lines of one SKU do not take the same batch twice
+                remaining -= taken
+            if remaining:
+                changes.append(StockChange(line.sku_id, remaining))
+        if line.received_qty != shipped:
+            differences.append(
+                {
+                    "line_id": line.pk,
+                    "sku_id": line.sku_id,
+                    "shipped_qty": shipped,
+                    "received_qty": line.received_qty,
+                    "reason": line.difference_reason,
+                }
+            )
+    TransferLine.objects.bulk_update(list(lines.values()), ["received_qty", "difference_reason"])
+    stock_apply(
+        store=Store.objects.get(pk=transfer.to_store_id),
+        changes=changes,
+        reason=Reason.TRANSFER_IN,
+        source_type="transfer",
+        source_id=str(transfer.pk),
+        actor_id=actor_id,
+        note=transfer.number,
+    )
+    if lost_serials:
+        lost = Q()
+        for sku_id, serial in lost_serials:
+            lost |= Q(sku_id=sku_id, serial=serial)
+        SerialNumber.objects.filter(lost, status=SerialStatus.IN_TRANSIT).update(
+            status=SerialStatus.REMOVED, updated_at=timezone.now()
+        )
+    audit_record(
+        action="transfer.receive",
+        obj=transfer,
+        actor_id=actor_id,
+        store_id=transfer.to_store_id,
+        after={"differences": differences},
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_cancel(*, transfer: Transfer, actor_id: int | None) -> Transfer:
+    """Cancel a transfer that has not shipped; nothing has moved yet, so no stock changes."""
+    _transfer_advance(
+        transfer,
+        allowed=[Transfer.Status.REQUESTED, Transfer.Status.APPROVED],
+        to=Transfer.Status.CANCELLED,
+        cancelled_at=timezone.now(),
+    )
+    audit_record(action="transfer.cancel", obj=transfer, actor_id=actor_id, store_id=transfer.from_store_id)
+    return transfer
+
+
+# --- stocktakes ------------------------------------------------------------------------------------
+
+
+def _category_tree_ids(category_ids: Iterable[int]) -> set[int]:
+    found = set(category_ids)
+    frontier = set(found)
+    while frontier:
+        frontier = set(Category.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - found
+        found |= frontier
+    return found
+
+
+@transaction.atomic
+def stocktake_create(
+    *,
+    store: Store,
+    actor_id: int | None,
+    category_ids: Sequence[int] = (),
+    is_blind: bool = False,
+    note: str = "",
+    client_id: uuid.UUID | None = None,
+) -> Stocktake:
+    """Open a count sheet: every stocked goods SKU of the store, or of the given categories (and their
+    sub-categories), with the quantity expected now. A repeat client_id returns the first sheet."""
+    if client_id is not None:
+        existing = Stocktake.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            if existing.store_id != store.pk:
+                raise ClientIdReused()
+            return existing
+    categories = list(Category.objects.filter(pk__in=set(category_ids)))
+    if len(categories) != len(set(category_ids)):
+        raise StocktakeSkuOutOfScope(details={"category_ids": sorted(category_ids)})
+    stocktake = Stocktake.objects.create(
+        number=_number("PD"),
+        store=store,
+        scope=Stocktake.Scope.PARTIAL if categories else Stocktake.Scope.FULL,
+        is_blind=is_blind,
+        note=note,
+        client_id=client_id,
+        created_by_id=actor_id,
+    )
+    if categories:
+        stocktake.categories.set(categories)
+    on_hand = dict(StockLevel.objects.filter(store=store).values_list("sku_id", "on_hand_qty"))
+    skus = SKU.objects.filter(product__kind=Product.Kind.GOODS).filter(
+        Q(is_active=True, product__is_active=True)
+        | Q(pk__in=[sku_id for sku_id, qty in on_hand.items() if qty])
+    )
+    if categories:
+        skus = skus.filter(product__category_id__in=_category_tree_ids(c.pk for c in categories))
+    StocktakeLine.objects.bulk_create(
+        [
+            StocktakeLine(stocktake=stocktake, sku_id=sku_id, expected_qty=on_hand.get(sku_id, 0))
+            for sku_id in skus.order_by("code").values_list("id", flat=True)
+        ]
+    )
+    audit_record(action="stocktake.create", obj=stocktake, actor_id=actor_id, store_id=store.pk)
+    return stocktake
+
+
+@dataclass(frozen=True)
+class CountEntry:
+    """A count of one SKU: `add=True` adds to what was counted (each scan is +1), else sets it."""
+
+    sku_id: int
+    qty: int
+    add: bool = False
+
+
+@transaction.atomic
+def stocktake_count(
+    *, stocktake: Stocktake, entries: Sequence[CountEntry], actor_id: int | None
+) -> list[StocktakeLine]:
+    """Record counts on an open sheet. A SKU found that is not on the sheet is added (if in scope)."""
+    locked = Stocktake.objects.select_for_update().filter(pk=stocktake.pk).first()
+    if locked is None or locked.status != Stocktake.Status.COUNTING:
+        raise StocktakeClosed()
+    if not entries:
+        raise LineInvalid()
+    skus = _skus_require(entry.sku_id for entry in entries)
+    lines = {
+        line.sku_id: line for line in StocktakeLine.objects.filter(stocktake=stocktake, sku_id__in=list(skus))
+    }
+    missing = [sku_id for sku_id in skus if sku_id not in lines]
+    if missing:
+        if locked.scope == Stocktake.Scope.PARTIAL:
+            in_scope = _category_tree_ids(locked.categories.values_list("id", flat=True))
+            outside = [sku_id for sku_id in missing if skus[sku_id].product.category_id not in in_scope]
+            if outside:
+                raise StocktakeSkuOutOfScope(details={"sku_ids": outside})
+        on_hand = dict(
+            StockLevel.objects.filter(store_id=locked.store_id, sku_id__in=missing).values_list(
+                "sku_id", "on_hand_qty"
+            )
+        )
+        for line in StocktakeLine.objects.bulk_create(
+            [
+                StocktakeLine(stocktake=locked, sku_id=sku_id, expected_qty=on_hand.get(sku_id, 0))
+                for sku_id in missing
+            ]
+        ):
+            lines[line.sku_id] = line
+    now = timezone.now()
+    for entry in entries:
+        line = lines[entry.sku_id]
+        new_qty = (line.counted_qty or 0) + entry.qty if entry.add else entry.qty
+        if new_qty < 0:
+            raise LineInvalid(details={"sku_id": entry.sku_id, "qty": new_qty})
+        line.counted_qty = new_qty
+        line.counted_at = now
+        line.counted_by_id = actor_id
+    changed = list(lines.values())
+    StocktakeLine.objects.bulk_update(changed, ["counted_qty", "counted_at", "counted_by"])
+    return changed
+
+
+@transaction.atomic
+def stocktake_post(
+    *, stocktake: Stocktake, actor_id: int | None, uncounted_as_zero: bool = False
+) -> list[StockMove]:
+    """Post the count in one step: each counted SKU's stock becomes the counted quantity through
+    stocktake moves (check_available=False). A sheet is posted once; a second post is refused."""
+    updated = Stocktake.objects.filter(pk=stocktake.pk, status=Stocktake.Status.COUNTING).update(
+        status=Stocktake.Status.POSTED, posted_at=timezone.now(), posted_by_id=actor_id
+    )
+    if not updated:
+        raise StocktakeClosed()
+    lines = list(StocktakeLine.objects.filter(stocktake=stocktake))
+    if not uncounted_as_zero:
+        lines = [line for line in lines if line.counted_qty is not None]
+    sku_ids = [line.sku_id for line in lines]
+    # Lock the levels first so the variance is computed from the quantity the moves will change.
+    on_hand = dict(
+        StockLevel.objects.select_for_update()
+        .filter(store_id=stocktake.store_id, sku_id__in=sku_ids)
+        .order_by("pk")
+        .values_list("sku_id", "on_hand_qty")
+    )
+    changes: list[StockChange] = []
+    for line in lines:
+        line.posted_variance_qty = (line.counted_qty or 0) - on_hand.get(line.sku_id, 0)
+        if line.posted_variance_qty:
+            changes.append(StockChange(line.sku_id, line.posted_variance_qty))
+    StocktakeLine.objects.bulk_update(lines, ["posted_variance_qty"])
+    moves = stock_apply(
+        store=Store.objects.get(pk=stocktake.store_id),
+        changes=changes,
+        reason=Reason.STOCKTAKE,
+        source_type="stocktake",
+        source_id=str(stocktake.pk),
+        actor_id=actor_id,
+        note=stocktake.number,
+        check_available=False,
+    )
+    stocktake.refresh_from_db()
+    audit_record(
+        action="stocktake.post",
+        obj=stocktake,
+        actor_id=actor_id,
+        store_id=stocktake.store_id,
+        after={"variances": [{"sku_id": c.sku_id, "qty": c.qty} for c in changes]},
+    )
+    return moves
+
+
+@transaction.atomic
+def stocktake_cancel(*, stocktake: Stocktake, actor_id: int | None) -> Stocktake:
+    """Drop an unposted count sheet; stock is unchanged."""
+    if not Stocktake.objects.filter(pk=stocktake.pk, status=Stocktake.Status.COUNTING).update(
+        status=Stocktake.Status.CANCELLED
+    ):
+        raise StocktakeClosed()
+    stocktake.refresh_from_db()
+    audit_record(action="stocktake.cancel", obj=stocktake, actor_id=actor_id, store_id=stocktake.store_id)
+    return stocktake
+
+
+# --- rules and alerts ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def stock_rule_set(
+    *, store: Store, sku: SKU, min_qty: int, reorder_point_qty: int, max_qty: int | None = None
+) -> StockRule:
+    """Set the low-stock rule of a store × SKU (min ≤ reorder point ≤ max, backed by DB constraints)."""
+    if min_qty < 0 or reorder_point_qty < min_qty or (max_qty is not None and max_qty < reorder_point_qty):
+        raise LineInvalid(
+            details={"min_qty": min_qty, "reorder_point_qty": reorder_point_qty, "max_qty": max_qty}
+        )
+    rule, _created = StockRule.objects.update_or_create(
+        store=store,
+        sku=sku,
+        defaults={"min_qty": min_qty, "reorder_point_qty": reorder_point_qty, "max_qty": max_qty},
+    )
+    return rule
+
+
+@transaction.atomic
+def expiry_rule_set(*, store: Store, days: int, product: Product | None = None) -> ExpiryRule:
+    """Warn `days` before a batch expires, for one product or (product None) the whole store."""
+    rule, _created = ExpiryRule.objects.update_or_create(
+        store=store, product=product, defaults={"days": days}
+    )
+    return rule
+
+
+def _alert_candidates(today: date) -> dict[str, Alert]:
+    found: dict[str, Alert] = {}
+    rules = list(
+        StockRule.objects.values_list("store_id", "sku_id", "min_qty", "reorder_point_qty", "max_qty")
+    )
+    levels = {
+        (store_id, sku_id): qty
+        for store_id, sku_id, qty in StockLevel.objects.filter(
+            Q(store_id__in={r[0] for r in rules}) & Q(sku_id__in={r[1] for r in rules})
+        ).values_list("store_id", "sku_id", "on_hand_qty")
+    }
+    for store_id, sku_id, _min_qty, reorder_point_qty, max_qty in rules:
+        qty = levels.get((store_id, sku_id), 0)
+        if qty <= reorder_point_qty:
+            key = f"low_stock:{store_id}:{sku_id}"
+            found[key] = Alert(
+                store_id=store_id,
+                sku_id=sku_id,
+                kind=Alert.Kind.LOW_STOCK,
+                dedupe_key=key,
+                qty=qty,
+                threshold_qty=reorder_point_qty,
+                suggested_order_qty=max(0, (max_qty if max_qty is not None else reorder_point_qty) - qty)
+                or None,
+            )
+    store_days: dict[int, int] = {}
+    product_days: dict[tuple[int, int], int] = {}
+    for store_id, product_id, days in ExpiryRule.objects.values_list("store_id", "product_id", "days"):
+        if product_id is None:
+            store_days[store_id] = days
+        else:
+            product_days[(store_id, product_id)] = days
+    if store_days or product_days:
+        horizon = today + timedelta(days=max([*store_days.values(), *product_days.values()]))
+        stocks = BatchStock.objects.filter(
+            qty__gt=0, batch__expiry_date__isnull=False, batch__expiry_date__lte=horizon
+        ).values_list("store_id", "sku_id", "batch_id", "qty", "batch__expiry_date", "sku__product_id")
+        for store_id, sku_id, batch_id, qty, expiry, product_id in stocks:
+            warn_days = product_days.get((store_id, product_id), store_days.get(store_id))
+            if warn_days is None or expiry is None or expiry > today + timedelta(days=warn_days):
+                continue
+            kind = Alert.Kind.EXPIRED if expiry < today else Alert.Kind.NEAR_EXPIRY
+            key = f"{kind}:{store_id}:{batch_id}"
+            found[key] = Alert(
+                store_id=store_id,
+                sku_id=sku_id,
+                batch_id=batch_id,
+                kind=kind,
+                dedupe_key=key,
+                qty=qty,
+                expiry_date=expiry,
+            )
+    return found
+
+
+@transaction.atomic
+def alerts_scan(*, today: date | None = None) -> list[Alert]:
+    """Raise an alert for every low-stock or (near-)expired subject that has no open alert, queue one
+    outbox message per new alert, and resolve open alerts whose condition has cleared.
+
+    At most one alert per subject is open: the partial unique constraint on dedupe_key backs it."""
+    today = today or timezone.localdate()
+    candidates = _alert_candidates(today)
+    open_alerts = {
+        alert.dedupe_key: alert
+        for alert in Alert.objects.select_for_update().filter(status=Alert.Status.OPEN)
+    }
+    cleared = [alert.pk for key, alert in open_alerts.items() if key not in candidates]
+    if cleared:
+        Alert.objects.filter(pk__in=cleared).update(status=Alert.Status.RESOLVED, resolved_at=timezone.now())
+    new_alerts = [alert for key, alert in candidates.items() if key not in open_alerts]
+    created = Alert.objects.bulk_create(new_alerts)
+    for alert in created:
+        outbox_enqueue(
+            topic=ALERT_TOPIC,
+            payload={
+                "alert_id": alert.pk,
+                "kind": alert.kind,
+                "store_id": alert.store_id,
+                "sku_id": alert.sku_id,
+                "batch_id": alert.batch_id,
+                "qty": alert.qty,
+                "threshold_qty": alert.threshold_qty,
+                "expiry_date": alert.expiry_date.isoformat() if alert.expiry_date else None,
+            },
+        )
+    return created
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, actor_id: int | None) -> Alert:
+    """Close an open alert by hand (the next scan raises it again if the condition still holds)."""
+    Alert.objects.filter(pk=alert.pk, status=Alert.Status.OPEN).update(
+        status=Alert.Status.RESOLVED, resolved_at=timezone.now()
+    )
+    alert.refresh_from_db()
+    audit_record(action="alert.resolve", obj=alert, actor_id=actor_id, store_id=alert.store_id)
+    return alert
+
+
+def alert_deliver(payload: dict[str, Any]) -> None:
+    """Outbox handler of inventory.alert: logs it (notifications route it to people later)."""
+    logger.warning("stock alert %s", payload)

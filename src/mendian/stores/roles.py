@@ -42,6 +42,13 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "sales.view_shift",
             "members.add_member",
             "members.view_member",
+            # Top-ups and count-card uses at the till; full phones, exports and adjustments are not for
+            # cashiers (members.view_member_phone, members.export_member, members.adjust_balance).
+            "members.add_walletentry",
+            "members.view_walletentry",
+            "members.view_pointsentry",
+            "members.view_countcard",
+            "members.add_countcardentry",
         ],
     ),
     "stock_clerk": (

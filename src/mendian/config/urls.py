@@ -12,3 +12,6 @@ urlpatterns = [
     path("", include("mendian.sales.urls")),  # /pos/ (the till) and /r/<token>/ (e-receipts)
     path("", include("mendian.web.urls")),
 ]
+
+handler404 = "mendian.web.views.not_found"
+handler500 = "mendian.web.views.server_error"

@@ -19,3 +19,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {"version": __version__})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 for URLs no route matches: JSON in the API's error format under /api/, a page elsewhere."""
+    from django.utils.translation import gettext as _
+
+    from mendian.core.api_errors import error_response
+
+    if request.path.startswith("/api/"):
+        return error_response(404, "not_found", _("Not found."))
+    return render(request, "web/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    from mendian.core.api_errors import error_response
+
+    if request.path.startswith("/api/"):
+        return error_response(500, "server_error", _("Something went wrong on our side. It has been logged."))
+    return HttpResponse(_("Something went wrong on our side. It has been logged."), status=500)

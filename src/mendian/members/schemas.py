@@ -1,0 +1,140 @@
+"""Input and output shapes of the members API. Money in fen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class TierOut(Schema):
+    id: int
+    code: str
+    name: str
+    discount_bp: int
+
+
+class MemberOut(Schema):
+    id: int
+    card_no: str
+    phone: str
+    name: str
+    gender: str
+    region: str
+    channel: str
+    registered_store_id: int | None
+    marketing_consent: bool
+    tags: list[str]
+    tier: TierOut | None
+    referral_code: str
+    created_at: dt.datetime
+    points: int
+    wallet_principal_fen: int
+    wallet_bonus_fen: int
+    wallet_balance_fen: int
+
+
+class ResolvedMemberOut(MemberOut):
+    live_code: bool = Field(
+        description="True when a live QR was scanned (the member is present with their phone)."
+    )
+
+
+class MemberRegisterIn(Schema):
+    phone: str = Field(max_length=20)
+    name: str = Field("", max_length=50)
+    gender: Literal["", "f", "m"] = ""
+    birthday: dt.date | None = None
+    region: str = Field("", max_length=100)
+    marketing_consent: bool = False
+    referral_code: str = Field("", max_length=16)
+    store_id: int | None = None
+
+
+class MemberUpdateIn(Schema):
+    name: str | None = Field(None, max_length=50)
+    gender: Literal["", "f", "m"] | None = None
+    birthday: dt.date | None = None
+    region: str | None = Field(None, max_length=100)
+    marketing_consent: bool | None = None
+    tags: list[str] | None = None
+    notes: str | None = Field(None, max_length=2000)
+
+
+class ResolveCodeIn(Schema):
+    code: str = Field(max_length=200)
+
+
+class PointsEntryOut(Schema):
+    id: int
+    kind: str
+    points: int
+    balance_after: int
+    expires_at: dt.datetime | None
+    source_type: str
+    source_id: str
+    created_at: dt.datetime
+
+
+class WalletEntryOut(Schema):
+    id: int
+    kind: str
+    principal_fen: int
+    bonus_fen: int
+    principal_after_fen: int
+    bonus_after_fen: int
+    source_type: str
+    source_id: str
+    created_at: dt.datetime
+
+
+class PointsAdjustIn(Schema):
+    points: int = Field(ge=-10_000_000, le=10_000_000)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class TopUpIn(Schema):
+    client_top_up_id: str = Field(min_length=8, max_length=64)
+    plan_id: int | None = None
+    amount_fen: int = Field(0, ge=0, le=100_000_000)
+    payment_method: Literal["cash", "card", "wechat", "alipay"] = "cash"
+
+
+class TopUpPlanOut(Schema):
+    id: int
+    name: str
+    amount_fen: int
+    bonus_fen: int
+
+
+class CountCardRedeemIn(Schema):
+    code: str = Field(max_length=200)
+    sku_id: int
+
+
+class CountCardOut(Schema):
+    id: int
+    plan_id: int
+    plan_name: str
+    uses_total: int
+    uses_left: int
+    expires_at: dt.datetime
+    status: str
+
+
+class ImportErrorOut(Schema):
+    row: int
+    code: str
+    message: str
+
+
+class ImportReportOut(Schema):
+    created: int
+    duplicates: int
+    errors: list[ImportErrorOut]
+
+
+class RefundOut(Schema):
+    refund_fen: int

@@ -1,0 +1,309 @@
+"""API input and output shapes of the sales app. Amounts are integer fen."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+MAX_FEN = 10**12
+MAX_QTY = 1_000_000
+
+
+class CartLineIn(Schema):
+    sku_id: int = Field(gt=0)
+    qty: int = Field(gt=0, le=MAX_QTY)
+    serials: list[str] = Field(default_factory=list, max_length=1000)
+    batch_id: int | None = None
+    price_override_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
+    is_gift: bool = False
+
+
+class QuoteIn(Schema):
+    register_id: int
+    lines: list[CartLineIn] = Field(min_length=1, max_length=200)
+    member_id: int | None = None
+    manual_discount_fen: int = Field(default=0, ge=0, le=MAX_FEN)
+
+
+class QuoteLineOut(Schema):
+    sku_id: int
+    sku_code: str
+    name: str
+    qty: int
+    list_price_fen: int
+    unit_price_fen: int
+    discount_fen: int
+    total_fen: int
+    reasons: list[str]
+
+
+class QuoteOut(Schema):
+    lines: list[QuoteLineOut]
+    subtotal_fen: int
+    discount_fen: int
+    total_fen: int
+    cash_due_fen: int
+
+
+class AuthorizerIn(Schema):
+    employee_no: str = Field(min_length=1, max_length=32)
+    pin: str = Field(min_length=4, max_length=6)
+
+
+class TenderIn(Schema):
+    kind: Literal["cash", "card", "pending_digital", "points", "stored_value"]
+    amount_fen: int = Field(ge=0, le=MAX_FEN)
+    tendered_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
+    reference: str = Field(default="", max_length=64)
+    card_last4: str = Field(default="", pattern=r"^(\d{4})?$")
+    approval_code: str = Field(default="", max_length=32)
+
+
+class OrderIn(Schema):
+    client_order_id: UUID
+    register_id: int
+    lines: list[CartLineIn] = Field(min_length=1, max_length=200)
+    member_id: int | None = None
+    note: str = Field(default="", max_length=500)
+    manual_discount_fen: int = Field(default=0, ge=0, le=MAX_FEN)
+    authorizer: AuthorizerIn | None = None
+    reason: str = Field(default="", max_length=200)
+    tenders: list[TenderIn] = Field(min_length=1, max_length=20)
+
+
+class OrderLineOut(Schema):
+    id: int
+    line_no: int
+    sku_id: int
+    sku_code: str
+    name: str
+    qty: int
+    list_price_fen: int
+    unit_price_fen: int
+    discount_fen: int
+    total_fen: int
+    tax_fen: int
+    is_gift: bool
+    reasons: list[str]
+    serials: list[str]
+    refunded_qty: int
+    refunded_fen: int
+
+
+class OrderTenderOut(Schema):
+    id: int
+    kind: str
+    amount_fen: int
+    tendered_fen: int
+    change_fen: int
+    refunded_fen: int
+    status: str
+    reference: str
+    card_last4: str
+    approval_code: str
+
+
+class OrderOut(Schema):
+    id: int
+    number: str
+    client_order_id: str
+    status: str
+    store_id: int
+    register_id: int
+    shift_id: int | None
+    cashier_id: int
+    member_id: int | None
+    is_training: bool
+    note: str
+    business_date: date
+    lines: list[OrderLineOut]
+    tenders: list[OrderTenderOut]
+    subtotal_fen: int
+    discount_fen: int
+    manual_discount_fen: int
+    total_fen: int
+    rounding_fen: int
+    paid_fen: int
+    change_fen: int
+    tax_fen: int
+    refunded_fen: int
+    receipt_token: str
+    receipt_url: str
+    created_at: datetime
+
+
+class VoidIn(Schema):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReturnLineIn(Schema):
+    order_line_id: int
+    qty: int = Field(gt=0, le=MAX_QTY)
+
+
+class ReturnIn(Schema):
+    client_return_id: UUID
+    register_id: int | None = None
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
+    restock: bool = True
+    reason: str = Field(default="", max_length=200)
+
+
+class UnreceiptedLineIn(Schema):
+    sku_id: int
+    qty: int = Field(gt=0, le=MAX_QTY)
+    refund_unit_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
+
+
+class UnreceiptedReturnIn(Schema):
+    client_return_id: UUID
+    register_id: int
+    lines: list[UnreceiptedLineIn] = Field(min_length=1, max_length=200)
+    restock: bool = True
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReturnLineOut(Schema):
+    id: int
+    order_line_id: int | None
+    sku_id: int
+    name: str
+    qty: int
+    refund_fen: int
+
+
+class ReturnTenderOut(Schema):
+    kind: str
+    amount_fen: int
+    reference: str
+
+
+class ReturnOut(Schema):
+    id: int
+    client_return_id: str
+    order_id: int | None
+    exchange_order_id: int | None
+    store_id: int
+    register_id: int
+    refund_fen: int
+    restock: bool
+    reason: str
+    is_training: bool
+    lines: list[ReturnLineOut]
+    tenders: list[ReturnTenderOut]
+    created_at: datetime
+
+
+class HeldIn(Schema):
+    register_id: int
+    label: str = Field(default="", max_length=100)
+    cart: dict[str, object]
+    total_fen: int = Field(default=0, ge=0, le=MAX_FEN)
+
+
+class HeldOut(Schema):
+    id: int
+    register_id: int
+    cashier_id: int
+    label: str
+    cart: dict[str, object]
+    total_fen: int
+    created_at: datetime
+
+
+class ShiftOpenIn(Schema):
+    register_id: int
+    float_fen: int = Field(default=0, ge=0, le=MAX_FEN)
+
+
+class ShiftCashIn(Schema):
+    kind: Literal["paid_in", "paid_out", "no_sale"]
+    amount_fen: int = Field(default=0, ge=0, le=MAX_FEN)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ShiftCloseIn(Schema):
+    counted: dict[int, int] = Field(default_factory=dict)
+
+
+class ShiftReportOut(Schema):
+    shift_id: int
+    store_id: int
+    register_id: int
+    business_date: date
+    opened_at: datetime
+    opened_by_id: int
+    closed_at: datetime | None
+    closed_by_id: int | None
+    is_closed: bool
+    order_count: int
+    return_count: int
+    subtotal_fen: int
+    sales_fen: int
+    discounts_fen: int
+    tax_fen: int
+    rounding_fen: int
+    refunds_fen: int
+    net_sales_fen: int
+    by_tender: dict[str, int]
+    refunds_by_tender: dict[str, int]
+    float_fen: int
+    paid_in_fen: int
+    paid_out_fen: int
+    no_sale_count: int
+    cash_expected_fen: int
+    cash_counted_fen: int | None
+    variance_fen: int | None
+    counted: dict[str, int] | None
+
+
+class DailyCloseOut(Schema):
+    store_id: int
+    business_date: date
+    shift_count: int
+    open_shift_count: int
+    order_count: int
+    return_count: int
+    subtotal_fen: int
+    sales_fen: int
+    discounts_fen: int
+    tax_fen: int
+    rounding_fen: int
+    refunds_fen: int
+    net_sales_fen: int
+    paid_in_fen: int
+    paid_out_fen: int
+    no_sale_count: int
+    float_fen: int
+    by_tender: dict[str, int]
+    refunds_by_tender: dict[str, int]
+    cash_expected_fen: int
+    cash_counted_fen: int
+    variance_fen: int
+    shifts: list[ShiftReportOut]
+
+
+class ExceptionIn(Schema):
+    register_id: int
+    kind: Literal["line_void", "order_void", "price_missing", "tender_failed", "out_of_stock"]
+    message: str = Field(default="", max_length=300)
+    amount_fen: int | None = Field(default=None, ge=-MAX_FEN, le=MAX_FEN)
+    details: dict[str, object] = Field(default_factory=dict)
+
+
+class ExceptionOut(Schema):
+    id: int
+    store_id: int
+    register_id: int | None
+    actor_id: int | None
+    kind: str
+    order_id: int | None
+    amount_fen: int | None
+    message: str
+    details: dict[str, object]
+    is_training: bool
+    created_at: datetime

@@ -1,0 +1,1275 @@
+"""Writes of the sales app: checkout, returns, voids, held carts, shifts and the cash drawer, exceptions.
+
+Checkout is the hot path: a fixed number of queries whatever the line count (SKUs, store prices,
+stock levels each in one query; lines, tenders, moves and cash entries with bulk_create), one short
+transaction, and the unique client_order_id deciding which of several identical posts wins."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.hashers import check_password
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mendian.catalog.models import SKU
+from mendian.core.errors import DomainError, PermissionDeniedError
+from mendian.core.money import allocate, round_half_up, round_to_jiao
+from mendian.core.services import audit_record
+from mendian.inventory.errors import StockInsufficient
+from mendian.inventory.services import StockChange, stock_apply
+from mendian.promotions.pricing import refund_share_fen
+from mendian.sales.errors import (
+    AuthorizationFailed,
+    AuthorizationRequired,
+    CashInsufficient,
+    DiscountInvalid,
+    IdempotencyMismatch,
+    OrderNotReturnable,
+    OrderNotVoidable,
+    PriceMissing,
+    ReturnExceedsSold,
+    ReturnInvalid,
+    ShiftAlreadyOpen,
+    ShiftClosed,
+    ShiftNotOpen,
+    SkuNotFound,
+    TenderExceedsTotal,
+    TenderInvalid,
+    TendersInsufficient,
+    TenderUnsupported,
+)
+from mendian.sales.models import (
+    CashDrawerEntry,
+    ExceptionLog,
+    HeldOrder,
+    Order,
+    OrderLine,
+    OrderTender,
+    Return,
+    ReturnLine,
+    ReturnTender,
+    Shift,
+    TenderKind,
+)
+from mendian.sales.selectors import LineInput, SkuInfo, business_date_for, cart_price, sku_infos
+from mendian.stores.models import Register, StaffProfile, Store
+from mendian.stores.selectors import staff_store_ids
+
+PERMISSION_OVERRIDE = "sales.override_price"
+MAX_LINES = 200
+_STOCK_CHANGE_FIELDS = set(StockChange.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class TenderInput:
+    kind: str
+    amount_fen: int
+    tendered_fen: int | None = None
+    reference: str = ""
+    card_last4: str = ""
+    approval_code: str = ""
+
+
+@dataclass(frozen=True)
+class AuthorizerInput:
+    employee_no: str
+    pin: str
+
+
+@dataclass
+class SettledTender:
+    """A tender after settlement: what it pays towards the order and the change it gives."""
+
+    kind: str
+    amount_fen: int
+    tendered_fen: int
+    change_fen: int
+    status: str
+    reference: str = ""
+    card_last4: str = ""
+    approval_code: str = ""
+
+
+@dataclass
+class Settlement:
+    tenders: list[SettledTender]
+    paid_fen: int
+    change_fen: int
+    rounding_fen: int
+    cash_in_fen: int  # cash put into the drawer (handed over)
+    has_pending: bool = False
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CheckoutResult:
+    order: Order
+    lines: list[OrderLine]
+    tenders: list[OrderTender]
+    created: bool
+
+
+# --------------------------------------------------------------------------------------------------
+# Tenders
+
+
+def _tender_apply(tender: TenderInput) -> None:
+    """The one place that knows how each kind of tender is taken. Points and stored value are settled
+    by the members app inside the checkout transaction once it plugs in here."""
+    if tender.kind in (TenderKind.POINTS, TenderKind.STORED_VALUE, TenderKind.EXCHANGE_CREDIT):
+        raise TenderUnsupported(details={"kind": tender.kind})
+    if tender.kind not in (TenderKind.CASH, TenderKind.CARD, TenderKind.PENDING_DIGITAL):
+        raise TenderInvalid(details={"kind": tender.kind})
+    if tender.amount_fen < 0 or (tender.tendered_fen is not None and tender.tendered_fen < 0):
+        raise TenderInvalid(details={"kind": tender.kind})
+    if (
+        tender.kind == TenderKind.CARD
+        and tender.card_last4
+        and not (len(tender.card_last4) == 4 and tender.card_last4.isdigit())
+    ):
+        raise TenderInvalid(_("Keep only the last 4 digits of a card."), details={"kind": tender.kind})
+
+
+def tenders_settle(*, total_fen: int, tenders: list[TenderInput], round_cash: bool) -> Settlement:
+    """Check that the tenders cover the total and work out change and cash rounding.
+
+    Non-cash tenders pay exactly their amount and together may not exceed the total (no change from a
+    card). Cash pays what is left, rounded to the jiao when the store rounds cash; what is handed over
+    beyond that is change, given from the last cash tender."""
+    for tender in tenders:
+        _tender_apply(tender)
+    non_cash = [tender for tender in tenders if tender.kind != TenderKind.CASH]
+    cash = [tender for tender in tenders if tender.kind == TenderKind.CASH]
+    non_cash_fen = sum(tender.amount_fen for tender in non_cash)
+    if non_cash_fen > total_fen:
+        raise TenderExceedsTotal(details={"total_fen": total_fen, "non_cash_fen": non_cash_fen})
+    remaining = total_fen - non_cash_fen
+    settled = [
+        SettledTender(
+            kind=tender.kind,
+            amount_fen=tender.amount_fen,
+            tendered_fen=tender.amount_fen,
+            change_fen=0,
+            status=OrderTender.Status.PENDING
+            if tender.kind == TenderKind.PENDING_DIGITAL
+            else OrderTender.Status.COMPLETED,
+            reference=tender.reference,
+            card_last4=tender.card_last4,
+            approval_code=tender.approval_code,
+        )
+        for tender in non_cash
+    ]
+    rounding = 0
+    change = 0
+    cash_in = 0
+    if cash:
+        cash_due = round_to_jiao(remaining) if round_cash else remaining
+        rounding = cash_due - remaining
+        handed = [
+            tender.tendered_fen if tender.tendered_fen is not None else tender.amount_fen for tender in cash
+        ]
+        cash_in = sum(handed)
+        if cash_in < cash_due:
+            raise TendersInsufficient(
+                details={
+                    "total_fen": total_fen,
+                    "due_fen": cash_due + non_cash_fen,
+                    "paid_fen": cash_in + non_cash_fen,
+                }
+            )
+        change = cash_in - cash_due
+        left = cash_due
+        for index, (tender, given) in enumerate(zip(cash, handed, strict=True)):
+            applied = min(given, left) if index < len(cash) - 1 else left
+            left -= applied
+            settled.append(
+                SettledTender(
+                    kind=TenderKind.CASH,
+                    amount_fen=applied,
+                    tendered_fen=given,
+                    change_fen=given - applied,
+                    status=OrderTender.Status.COMPLETED,
+                    reference=tender.reference,
+                )
+            )
+        paid = non_cash_fen + cash_due
+    else:
+        if non_cash_fen < total_fen:
+            raise TendersInsufficient(
+                details={"total_fen": total_fen, "due_fen": total_fen, "paid_fen": non_cash_fen}
+            )
+        paid = non_cash_fen
+    settled = [tender for tender in settled if tender.amount_fen > 0 or tender.tendered_fen > 0]
+    by_kind: Counter[str] = Counter()
+    for settled_tender in settled:
+        by_kind[settled_tender.kind] += settled_tender.amount_fen
+    return Settlement(
+        tenders=settled,
+        paid_fen=paid,
+        change_fen=change,
+        rounding_fen=rounding,
+        cash_in_fen=cash_in,
+        has_pending=any(tender.status == OrderTender.Status.PENDING for tender in settled),
+        by_kind=dict(by_kind),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def authorizer_verify(*, authorizer: AuthorizerInput | None, store: Store, permission: str) -> Any:
+    """A manager present at the till: right employee number and PIN, the permission, and the store."""
+    if authorizer is None:
+        raise AuthorizationRequired()
+    profile = (
+        StaffProfile.objects.select_related("user")
+        .filter(employee_no=authorizer.employee_no, is_active=True, user__is_active=True)
+        .first()
+    )
+    if profile is None or not profile.pin_hash or not check_password(authorizer.pin, profile.pin_hash):
+        raise AuthorizationFailed()
+    user = profile.user
+    store_ids = staff_store_ids(user)
+    if not user.has_perm(permission) or (store_ids is not None and store.pk not in store_ids):
+        raise AuthorizationFailed()
+    return user
+
+
+def _stock_change(
+    sku_id: int, qty: int, serials: tuple[str, ...] = (), batch_id: int | None = None
+) -> StockChange:
+    """A StockChange with serials and batch when the inventory app takes them."""
+    extra: dict[str, Any] = {}
+    if serials and "serials" in _STOCK_CHANGE_FIELDS:
+        extra["serials"] = tuple(serials)
+    if batch_id is not None and "batch_id" in _STOCK_CHANGE_FIELDS:
+        extra["batch_id"] = batch_id
+    return StockChange(sku_id=sku_id, qty=qty, **extra)
+
+
+def _next_order_number(register: Register, business_date: Any) -> str:
+    """One upsert hands out the next number of the register's day, whatever the concurrency."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO sales_ordercounter (register_id, business_date, last_seq) VALUES (%s, %s, 1) "
+            "ON CONFLICT (register_id, business_date) DO UPDATE SET last_seq = sales_ordercounter.last_seq + 1 "
+            "RETURNING last_seq",
+            [register.pk, business_date.isoformat()],
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return f"{register.code}-{business_date:%Y%m%d}-{row[0]:04d}"
+
+
+def _line_tax_fen(total_fen: int, vat_rate_bp: int) -> int:
+    """VAT contained in a tax-inclusive amount: gross − round(gross / (1 + rate))."""
+    if not vat_rate_bp or not total_fen:
+        return 0
+    net = round_half_up(Decimal(total_fen) * 10_000 / (10_000 + vat_rate_bp))
+    return total_fen - net
+
+
+def _lock_open_shift(register: Register) -> Shift:
+    shift = Shift.objects.select_for_update().filter(register_id=register.pk, closed_at__isnull=True).first()
+    if shift is None:
+        raise ShiftNotOpen(details={"register_id": register.pk})
+    return shift
+
+
+def _cash_entries(
+    *,
+    shift: Shift,
+    movements: list[tuple[str, int]],
+    source_type: str,
+    source_id: str,
+    actor_id: int,
+    reason: str = "",
+) -> tuple[list[CashDrawerEntry], int]:
+    """Ledger entries for signed cash movements on a locked shift; returns them and the new balance."""
+    balance = shift.cash_balance_fen
+    entries: list[CashDrawerEntry] = []
+    for kind, amount in movements:
+        if not amount:
+            continue
+        balance += amount
+        if balance < 0:
+            raise CashInsufficient(details={"cash_balance_fen": balance - amount, "requested_fen": -amount})
+        entries.append(
+            CashDrawerEntry(
+                shift_id=shift.pk,
+                store_id=shift.store_id,
+                kind=kind,
+                amount_fen=amount,
+                balance_after=balance,
+                source_type=source_type,
+                source_id=source_id,
+                reason=reason,
+                actor_id=actor_id,
+            )
+        )
+    return entries, balance
+
+
+def exception_record(
+    *,
+    store_id: int,
+    kind: str,
+    register_id: int | None = None,
+    actor_id: int | None = None,
+    order_id: int | None = None,
+    amount_fen: int | None = None,
+    message: str = "",
+    details: dict[str, Any] | None = None,
+    is_training: bool = False,
+) -> ExceptionLog:
+    """Append one exception for managers to review. Called inside the action's transaction, or on its
+    own after a refused request (the refusal itself wrote nothing else)."""
+    return ExceptionLog.objects.create(
+        store_id=store_id,
+        register_id=register_id,
+        actor_id=actor_id,
+        kind=kind,
+        order_id=order_id,
+        amount_fen=amount_fen,
+        message=str(message)[:300],
+        details=details or {},
+        is_training=is_training,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Checkout
+
+
+def order_checkout(
+    *,
+    user: Any,
+    register: Register,
+    client_order_id: str,
+    lines: list[LineInput],
+    tenders: list[TenderInput],
+    member_id: int | None = None,
+    note: str = "",
+    manual_discount_fen: int = 0,
+    authorizer: AuthorizerInput | None = None,
+    reason: str = "",
+) -> CheckoutResult:
+    """Sell a cart at a till: price it, check the tenders cover it, and write the order, lines,
+    tenders, stock moves, cash-drawer entries and shift rollup in one transaction.
+
+    Runs once per client_order_id: a repeat (even concurrent) returns the first order, decided by the
+    unique constraint. A refused sale writes nothing but an exception-log row."""
+    existing = Order.objects.filter(client_order_id=client_order_id).first()
+    if existing is not None:
+        return _existing_checkout(existing, register=register, lines=lines)
+    store = register.store
+    if not lines:
+        raise DomainError(_("The cart is empty."), code="cart_empty")
+    if len(lines) > MAX_LINES:
+        raise DomainError(_("Too many lines in one order."), code="cart_too_large")
+    if any(line.qty <= 0 for line in lines):
+        raise DomainError(_("Quantities must be positive."), code="qty_invalid")
+    try:
+        priced, infos = cart_price(
+            store=store, lines=lines, member_id=member_id, manual_discount_fen=manual_discount_fen
+        )
+    except (SkuNotFound, PriceMissing) as exc:
+        exception_record(
+            store_id=store.pk,
+            register_id=register.pk,
+            actor_id=user.pk,
+            kind=ExceptionLog.Kind.PRICE_MISSING,
+            message=str(exc.message),
+            details=exc.details,
+            is_training=register.is_training,
+        )
+        raise
+    overrides = [line for line in lines if line.price_override_fen is not None]
+    for line in overrides:
+        assert line.price_override_fen is not None
+        if not 0 <= line.price_override_fen <= infos[line.sku_id].list_price_fen:
+            raise DiscountInvalid(details={"sku_id": line.sku_id})
+    if manual_discount_fen < 0 or manual_discount_fen > priced.total_fen + priced.manual_discount_fen:
+        raise DiscountInvalid(details={"manual_discount_fen": manual_discount_fen})
+    authorizer_user = None
+    if overrides or manual_discount_fen:
+        if not reason.strip():
+            raise DiscountInvalid(_("Give a reason for the override or discount."), code="reason_required")
+        authorizer_user = authorizer_verify(
+            authorizer=authorizer, store=store, permission=PERMISSION_OVERRIDE
+        )
+    try:
+        settlement = tenders_settle(
+            total_fen=priced.total_fen, tenders=tenders, round_cash=store.cash_rounding_to_jiao
+        )
+    except (TendersInsufficient, TenderExceedsTotal, TenderInvalid, TenderUnsupported) as exc:
+        exception_record(
+            store_id=store.pk,
+            register_id=register.pk,
+            actor_id=user.pk,
+            kind=ExceptionLog.Kind.TENDER_FAILED,
+            amount_fen=priced.total_fen,
+            message=str(exc.message),
+            details={"code": exc.code, **exc.details},
+            is_training=register.is_training,
+        )
+        raise
+    try:
+        return _checkout_write(
+            user=user,
+            register=register,
+            client_order_id=client_order_id,
+            lines=lines,
+            priced=priced,
+            infos=infos,
+            settlement=settlement,
+            member_id=member_id,
+            note=note,
+            authorizer_user=authorizer_user,
+            reason=reason,
+        )
+    except StockInsufficient as exc:
+        exception_record(
+            store_id=store.pk,
+            register_id=register.pk,
+            actor_id=user.pk,
+            kind=ExceptionLog.Kind.OUT_OF_STOCK,
+            message=str(exc.message),
+            details=exc.details,
+        )
+        raise
+    except IntegrityError:
+        winner = Order.objects.filter(client_order_id=client_order_id).first()
+        if winner is None:
+            raise
+        return _existing_checkout(winner, register=register, lines=lines)
+
+
+def _existing_checkout(order: Order, *, register: Register, lines: list[LineInput]) -> CheckoutResult:
+    """A repeat of a sale: the first order, provided the repeat is the same sale."""
+    order_lines = list(order.lines.order_by("line_no"))
+    same_cart = Counter((line.sku_id, line.qty) for line in order_lines) == Counter(
+        (line.sku_id, line.qty) for line in lines
+    )
+    if order.register_id != register.pk or not same_cart:
+        raise IdempotencyMismatch(details={"order_id": order.pk})
+    return CheckoutResult(
+        order=order, lines=order_lines, tenders=list(order.tenders.order_by("id")), created=False
+    )
+
+
+@transaction.atomic
+def _checkout_write(
+    *,
+    user: Any,
+    register: Register,
+    client_order_id: str,
+    lines: list[LineInput],
+    priced: Any,
+    infos: dict[int, SkuInfo],
+    settlement: Settlement,
+    member_id: int | None,
+    note: str,
+    authorizer_user: Any,
+    reason: str,
+) -> CheckoutResult:
+    store = register.store
+    training = register.is_training
+    shift = None if training else _lock_open_shift(register)
+    business_date = shift.business_date if shift is not None else business_date_for(store)
+    line_taxes = [
+        _line_tax_fen(priced_line.total_fen, infos[priced_line.sku_id].vat_rate_bp)
+        for priced_line in priced.lines
+    ]
+    status = Order.Status.PENDING_PAYMENT if settlement.has_pending else Order.Status.COMPLETED
+    order = Order.objects.create(
+        store_id=store.pk,
+        register_id=register.pk,
+        shift_id=shift.pk if shift is not None else None,
+        cashier_id=user.pk,
+        authorizer_id=authorizer_user.pk if authorizer_user is not None else None,
+        member_id=member_id,
+        client_order_id=client_order_id,
+        number=_next_order_number(register, business_date),
+        business_date=business_date,
+        status=status,
+        is_training=training,
+        note=note,
+        override_reason=reason if authorizer_user is not None else "",
+        subtotal_fen=priced.subtotal_fen,
+        discount_fen=priced.discount_fen,
+        manual_discount_fen=priced.manual_discount_fen,
+        total_fen=priced.total_fen,
+        rounding_fen=settlement.rounding_fen,
+        paid_fen=settlement.paid_fen,
+        change_fen=settlement.change_fen,
+        tax_fen=sum(line_taxes),
+        receipt_token=secrets.token_urlsafe(16),
+    )
+    order_lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order_id=order.pk,
+                line_no=index,
+                sku_id=line.sku_id,
+                sku_code=infos[line.sku_id].code,
+                name=infos[line.sku_id].name[:300],
+                qty=line.qty,
+                list_price_fen=priced_line.list_price_fen,
+                unit_price_fen=priced_line.unit_price_fen,
+                price_override_fen=line.price_override_fen,
+                discount_fen=priced_line.discount_fen,
+                total_fen=priced_line.total_fen,
+                tax_fen=tax,
+                vat_rate_bp=infos[line.sku_id].vat_rate_bp,
+                is_gift=line.is_gift,
+                reasons=priced_line.reasons,
+                serials=list(line.serials),
+                batch_id=line.batch_id,
+            )
+            for index, (line, priced_line, tax) in enumerate(
+                zip(lines, priced.lines, line_taxes, strict=True), 1
+            )
+        ]
+    )
+    order_tenders = OrderTender.objects.bulk_create(
+        [
+            OrderTender(
+                order_id=order.pk,
+                kind=tender.kind,
+                amount_fen=tender.amount_fen,
+                tendered_fen=tender.tendered_fen,
+                change_fen=tender.change_fen,
+                status=tender.status,
+                reference=tender.reference,
+                card_last4=tender.card_last4,
+                approval_code=tender.approval_code,
+            )
+            for tender in settlement.tenders
+        ]
+    )
+    if not training:
+        assert shift is not None
+        stock_apply(
+            store=store,
+            changes=[
+                _stock_change(line.sku_id, -line.qty, line.serials, line.batch_id)
+                for line in lines
+                if infos[line.sku_id].moves_stock
+            ],
+            reason="sale",
+            source_type="sales.order",
+            source_id=str(order.pk),
+            actor_id=user.pk,
+        )
+        entries, balance = _cash_entries(
+            shift=shift,
+            movements=[
+                (CashDrawerEntry.Kind.SALE_CASH_IN, settlement.cash_in_fen),
+                (CashDrawerEntry.Kind.CHANGE_OUT, -settlement.change_fen),
+            ],
+            source_type="order",
+            source_id=str(order.pk),
+            actor_id=user.pk,
+        )
+        if entries:
+            CashDrawerEntry.objects.bulk_create(entries)
+        by_tender = dict(shift.by_tender)
+        for kind, amount in settlement.by_kind.items():
+            by_tender[kind] = by_tender.get(kind, 0) + amount
+        Shift.objects.filter(pk=shift.pk).update(
+            order_count=F("order_count") + 1,
+            subtotal_fen=F("subtotal_fen") + priced.subtotal_fen,
+            sales_fen=F("sales_fen") + priced.total_fen,
+            discounts_fen=F("discounts_fen") + priced.discount_fen,
+            tax_fen=F("tax_fen") + order.tax_fen,
+            rounding_fen=F("rounding_fen") + settlement.rounding_fen,
+            cash_balance_fen=balance,
+            by_tender=by_tender,
+        )
+    if authorizer_user is not None:
+        kind = (
+            ExceptionLog.Kind.MANUAL_DISCOUNT
+            if priced.manual_discount_fen
+            else ExceptionLog.Kind.PRICE_OVERRIDE
+        )
+        details = {
+            "authorized_by": authorizer_user.pk,
+            "reason": reason,
+            "manual_discount_fen": priced.manual_discount_fen,
+            "overrides": [
+                {
+                    "sku_id": line.sku_id,
+                    "list_price_fen": infos[line.sku_id].list_price_fen,
+                    "price_override_fen": line.price_override_fen,
+                }
+                for line in lines
+                if line.price_override_fen is not None
+            ],
+        }
+        exception_record(
+            store_id=store.pk,
+            register_id=register.pk,
+            actor_id=user.pk,
+            kind=kind,
+            order_id=order.pk,
+            amount_fen=priced.discount_fen,
+            message=reason,
+            details=details,
+            is_training=training,
+        )
+        audit_record(
+            action="order.price_override",
+            obj=order,
+            after=details,
+            actor_id=user.pk,
+            store_id=store.pk,
+            register_id=register.pk,
+        )
+    return CheckoutResult(order=order, lines=order_lines, tenders=order_tenders, created=True)
+
+
+@transaction.atomic
+def order_void(*, user: Any, order: Order, reason: str) -> Order:
+    """Void an order that is not paid yet (a pending digital payment): its goods go back to stock and
+    it leaves the shift's totals. A paid order is returned instead, never voided."""
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status != Order.Status.PENDING_PAYMENT:
+        raise OrderNotVoidable(details={"status": locked.status})
+    lines = list(locked.lines.select_related("sku__product").order_by("line_no"))
+    tenders = list(locked.tenders.all())
+    if not locked.is_training:
+        stock_apply(
+            store=locked.store,
+            changes=[
+                _stock_change(line.sku_id, line.qty) for line in lines if line.sku.product.kind != "service"
+            ],
+            reason="return",
+            source_type="sales.order_void",
+            source_id=str(locked.pk),
+            actor_id=user.pk,
+            note="void",
+        )
+        if locked.shift_id is not None:
+            shift = Shift.objects.select_for_update().get(pk=locked.shift_id)
+            if shift.closed_at is not None:
+                raise ShiftClosed()
+            movements: list[tuple[str, int]] = []
+            cash_in = sum(tender.tendered_fen for tender in tenders if tender.kind == TenderKind.CASH)
+            change = sum(tender.change_fen for tender in tenders if tender.kind == TenderKind.CASH)
+            if cash_in - change:
+                movements.append((CashDrawerEntry.Kind.REFUND_OUT, -(cash_in - change)))
+            entries, balance = _cash_entries(
+                shift=shift,
+                movements=movements,
+                source_type="order_void",
+                source_id=str(locked.pk),
+                actor_id=user.pk,
+            )
+            CashDrawerEntry.objects.bulk_create(entries)
+            by_tender = dict(shift.by_tender)
+            for tender in tenders:
+                by_tender[tender.kind] = by_tender.get(tender.kind, 0) - tender.amount_fen
+            Shift.objects.filter(pk=shift.pk).update(
+                order_count=F("order_count") - 1,
+                subtotal_fen=F("subtotal_fen") - locked.subtotal_fen,
+                sales_fen=F("sales_fen") - locked.total_fen,
+                discounts_fen=F("discounts_fen") - locked.discount_fen,
+                tax_fen=F("tax_fen") - locked.tax_fen,
+                rounding_fen=F("rounding_fen") - locked.rounding_fen,
+                cash_balance_fen=balance,
+                by_tender=by_tender,
+            )
+    OrderTender.objects.filter(order=locked, status=OrderTender.Status.PENDING).update(
+        status=OrderTender.Status.FAILED
+    )
+    Order.objects.filter(pk=locked.pk).update(status=Order.Status.VOIDED)
+    exception_record(
+        store_id=locked.store_id,
+        register_id=locked.register_id,
+        actor_id=user.pk,
+        kind=ExceptionLog.Kind.ORDER_VOID,
+        order_id=locked.pk,
+        amount_fen=locked.total_fen,
+        message=reason,
+        is_training=locked.is_training,
+    )
+    audit_record(
+        action="order.void",
+        obj=locked,
+        before={"status": locked.status},
+        after={"status": Order.Status.VOIDED, "reason": reason},
+        actor_id=user.pk,
+        store_id=locked.store_id,
+        register_id=locked.register_id,
+    )
+    locked.status = Order.Status.VOIDED
+    return locked
+
+
+# --------------------------------------------------------------------------------------------------
+# Returns
+
+
+@dataclass(frozen=True)
+class ReturnLineInput:
+    order_line_id: int
+    qty: int
+
+
+@dataclass(frozen=True)
+class UnreceiptedLineInput:
+    sku_id: int
+    qty: int
+    refund_unit_fen: int | None = None
+
+
+def order_return(
+    *,
+    user: Any,
+    order: Order,
+    register: Register,
+    client_return_id: str,
+    lines: list[ReturnLineInput],
+    restock: bool = True,
+    reason: str = "",
+) -> tuple[Return, bool]:
+    """Take goods of an order back. Each returned unit refunds exactly what was paid for it after the
+    order's allocated discounts (the last unit of a line takes the remaining fen), spread over the
+    original tenders; cash goes out of the drawer of the shift open on this register."""
+    existing = Return.objects.filter(client_return_id=client_return_id).first()
+    if existing is not None:
+        return existing, False
+    if order.store_id != register.store_id:
+        raise ReturnInvalid(
+            _("Return goods at a till of the store that sold them."), code="return_wrong_store"
+        )
+    if not lines or any(line.qty <= 0 for line in lines):
+        raise ReturnInvalid()
+    try:
+        return _order_return_write(
+            user=user,
+            order=order,
+            register=register,
+            client_return_id=client_return_id,
+            lines=lines,
+            restock=restock,
+            reason=reason,
+        ), True
+    except IntegrityError:
+        winner = Return.objects.filter(client_return_id=client_return_id).first()
+        if winner is None:
+            raise
+        return winner, False
+
+
+@transaction.atomic
+def _order_return_write(
+    *,
+    user: Any,
+    order: Order,
+    register: Register,
+    client_return_id: str,
+    lines: list[ReturnLineInput],
+    restock: bool,
+    reason: str,
+) -> Return:
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status not in (Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED):
+        raise OrderNotReturnable(details={"status": locked.status})
+    training = locked.is_training
+    shift = None if training else _lock_open_shift(register)
+    wanted: Counter[int] = Counter()
+    for wanted_line in lines:
+        wanted[wanted_line.order_line_id] += wanted_line.qty
+    order_lines = list(
+        OrderLine.objects.select_for_update().filter(order_id=locked.pk, pk__in=list(wanted)).order_by("pk")
+    )
+    if len(order_lines) != len(wanted):
+        raise ReturnInvalid(
+            details={"order_line_ids": sorted(set(wanted) - {line.pk for line in order_lines})}
+        )
+    refunds: dict[int, int] = {}
+    for line in order_lines:
+        qty = wanted[line.pk]
+        if line.refunded_qty + qty > line.qty:
+            raise ReturnExceedsSold(
+                details={"order_line_id": line.pk, "returnable_qty": line.qty - line.refunded_qty}
+            )
+        refunds[line.pk] = refund_share_fen(
+            line_total_fen=line.total_fen, line_qty=line.qty, refunded_qty=line.refunded_qty, return_qty=qty
+        )
+    tenders = list(
+        OrderTender.objects.select_for_update()
+        .filter(order_id=locked.pk, status=OrderTender.Status.COMPLETED)
+        .order_by("pk")
+    )
+    remaining = [tender.amount_fen - tender.refunded_fen for tender in tenders]
+    refund_total = min(sum(refunds.values()), sum(remaining))
+    shares = allocate(refund_total, remaining) if tenders else []
+    ret = Return.objects.create(
+        store_id=locked.store_id,
+        register_id=register.pk,
+        shift_id=shift.pk if shift is not None else None,
+        order_id=locked.pk,
+        cashier_id=user.pk,
+        client_return_id=client_return_id,
+        business_date=shift.business_date if shift is not None else business_date_for(register.store),
+        is_training=training,
+        restock=restock,
+        reason=reason,
+        refund_fen=refund_total,
+    )
+    excess = sum(refunds.values()) - refund_total  # cash rounding left less paid than the lines' totals
+    line_rows = []
+    for line in order_lines:
+        refund = refunds[line.pk]
+        taken = min(excess, refund)
+        refund -= taken
+        excess -= taken
+        line_rows.append(
+            ReturnLine(
+                ret_id=ret.pk,
+                order_line_id=line.pk,
+                sku_id=line.sku_id,
+                name=line.name,
+                qty=wanted[line.pk],
+                refund_fen=refund,
+            )
+        )
+        line.refunded_qty += wanted[line.pk]
+        line.refunded_fen += refund
+    ReturnLine.objects.bulk_create(line_rows)
+    OrderLine.objects.bulk_update(order_lines, ["refunded_qty", "refunded_fen"])
+    tender_rows = []
+    refunds_by_kind: Counter[str] = Counter()
+    for tender, share in zip(tenders, shares, strict=True):
+        if not share:
+            continue
+        tender.refunded_fen += share
+        refunds_by_kind[tender.kind] += share
+        tender_rows.append(
+            ReturnTender(
+                ret_id=ret.pk,
+                original_tender_id=tender.pk,
+                kind=tender.kind,
+                amount_fen=share,
+                reference=tender.reference,
+            )
+        )
+    ReturnTender.objects.bulk_create(tender_rows)
+    OrderTender.objects.bulk_update(tenders, ["refunded_fen"])
+    all_back = all(line.refunded_qty == line.qty for line in OrderLine.objects.filter(order_id=locked.pk))
+    Order.objects.filter(pk=locked.pk).update(
+        refunded_fen=F("refunded_fen") + refund_total,
+        status=Order.Status.REFUNDED if all_back else Order.Status.PARTIALLY_REFUNDED,
+    )
+    if not training:
+        assert shift is not None
+        _return_books(
+            user=user,
+            store=register.store,
+            shift=shift,
+            ret=ret,
+            stock_lines=[(line.sku_id, wanted[line.pk]) for line in order_lines],
+            restock=restock,
+            refunds_by_kind=refunds_by_kind,
+        )
+    audit_record(
+        action="order.refund",
+        obj=locked,
+        after={
+            "return_id": ret.pk,
+            "refund_fen": refund_total,
+            "lines": {str(k): v for k, v in wanted.items()},
+        },
+        actor_id=user.pk,
+        store_id=locked.store_id,
+        register_id=register.pk,
+    )
+    return ret
+
+
+def _return_books(
+    *,
+    user: Any,
+    store: Store,
+    shift: Shift,
+    ret: Return,
+    stock_lines: list[tuple[int, int]],
+    restock: bool,
+    refunds_by_kind: Counter[str],
+) -> None:
+    """Stock back in (or in and straight out as damaged), cash out of the drawer, shift rollup."""
+    service_sku_ids = set(
+        SKU.objects.filter(
+            pk__in=[sku_id for sku_id, _qty in stock_lines], product__kind="service"
+        ).values_list("pk", flat=True)
+    )
+    changes = [_stock_change(sku_id, qty) for sku_id, qty in stock_lines if sku_id not in service_sku_ids]
+    stock_apply(
+        store=store,
+        changes=changes,
+        reason="return",
+        source_type="sales.return",
+        source_id=str(ret.pk),
+        actor_id=user.pk,
+    )
+    if not restock:
+        stock_apply(
+            store=store,
+            changes=[_stock_change(change.sku_id, -change.qty) for change in changes],
+            reason="damage",
+            source_type="sales.return",
+            source_id=str(ret.pk),
+            actor_id=user.pk,
+            check_available=False,
+        )
+    cash_out = refunds_by_kind.get(TenderKind.CASH, 0)
+    entries, balance = _cash_entries(
+        shift=shift,
+        movements=[(CashDrawerEntry.Kind.REFUND_OUT, -cash_out)],
+        source_type="return",
+        source_id=str(ret.pk),
+        actor_id=user.pk,
+    )
+    CashDrawerEntry.objects.bulk_create(entries)
+    by_kind = dict(shift.refunds_by_tender)
+    for kind, amount in refunds_by_kind.items():
+        by_kind[kind] = by_kind.get(kind, 0) + amount
+    Shift.objects.filter(pk=shift.pk).update(
+        return_count=F("return_count") + 1,
+        refunds_fen=F("refunds_fen") + ret.refund_fen,
+        cash_balance_fen=balance,
+        refunds_by_tender=by_kind,
+    )
+
+
+def return_unreceipted(
+    *,
+    user: Any,
+    register: Register,
+    client_return_id: str,
+    lines: list[UnreceiptedLineInput],
+    restock: bool = True,
+    reason: str = "",
+) -> tuple[Return, bool]:
+    """Take goods back without a receipt: needs `sales.refund_unreceipted`, refunds at most today's
+    price of the store, in cash, and is logged as an exception."""
+    if not user.has_perm("sales.refund_unreceipted"):
+        raise PermissionDeniedError(details={"permission": "sales.refund_unreceipted"})
+    existing = Return.objects.filter(client_return_id=client_return_id).first()
+    if existing is not None:
+        return existing, False
+    if not lines or any(line.qty <= 0 for line in lines):
+        raise ReturnInvalid()
+    if not reason.strip():
+        raise ReturnInvalid(_("Give a reason for a return without receipt."), code="reason_required")
+    infos = sku_infos(store=register.store, sku_ids=sorted({line.sku_id for line in lines}))
+    priced_lines: list[tuple[UnreceiptedLineInput, int]] = []
+    for line in lines:
+        price = infos[line.sku_id].list_price_fen
+        unit = price if line.refund_unit_fen is None else line.refund_unit_fen
+        if not 0 <= unit <= price:
+            raise ReturnInvalid(
+                _("A return without receipt refunds at most the current price."),
+                code="refund_above_price",
+                details={"sku_id": line.sku_id, "max_unit_fen": price},
+            )
+        priced_lines.append((line, unit * line.qty))
+    try:
+        return _return_unreceipted_write(
+            user=user,
+            register=register,
+            client_return_id=client_return_id,
+            priced_lines=priced_lines,
+            infos=infos,
+            restock=restock,
+            reason=reason,
+        ), True
+    except IntegrityError:
+        winner = Return.objects.filter(client_return_id=client_return_id).first()
+        if winner is None:
+            raise
+        return winner, False
+
+
+@transaction.atomic
+def _return_unreceipted_write(
+    *,
+    user: Any,
+    register: Register,
+    client_return_id: str,
+    priced_lines: list[tuple[UnreceiptedLineInput, int]],
+    infos: dict[int, SkuInfo],
+    restock: bool,
+    reason: str,
+) -> Return:
+    training = register.is_training
+    shift = None if training else _lock_open_shift(register)
+    refund_total = sum(amount for _line, amount in priced_lines)
+    ret = Return.objects.create(
+        store_id=register.store_id,
+        register_id=register.pk,
+        shift_id=shift.pk if shift is not None else None,
+        cashier_id=user.pk,
+        client_return_id=client_return_id,
+        business_date=shift.business_date if shift is not None else business_date_for(register.store),
+        is_training=training,
+        restock=restock,
+        reason=reason,
+        refund_fen=refund_total,
+    )
+    ReturnLine.objects.bulk_create(
+        [
+            ReturnLine(
+                ret_id=ret.pk,
+                sku_id=line.sku_id,
+                name=infos[line.sku_id].name[:300],
+                qty=line.qty,
+                refund_fen=amount,
+            )
+            for line, amount in priced_lines
+        ]
+    )
+    if refund_total:
+        ReturnTender.objects.create(ret_id=ret.pk, kind=TenderKind.CASH, amount_fen=refund_total)
+    if not training:
+        assert shift is not None
+        _return_books(
+            user=user,
+            store=register.store,
+            shift=shift,
+            ret=ret,
+            stock_lines=[
+                (line.sku_id, line.qty) for line, _amount in priced_lines if infos[line.sku_id].moves_stock
+            ],
+            restock=restock,
+            refunds_by_kind=Counter({TenderKind.CASH: refund_total}),
+        )
+    exception_record(
+        store_id=register.store_id,
+        register_id=register.pk,
+        actor_id=user.pk,
+        kind=ExceptionLog.Kind.UNRECEIPTED_RETURN,
+        amount_fen=refund_total,
+        message=reason,
+        details={"return_id": ret.pk},
+        is_training=training,
+    )
+    audit_record(
+        action="return.unreceipted",
+        obj=ret,
+        after={"refund_fen": refund_total, "reason": reason},
+        actor_id=user.pk,
+        store_id=register.store_id,
+        register_id=register.pk,
+    )
+    return ret
+
+
+# --------------------------------------------------------------------------------------------------
+# Held carts
+
+
+@transaction.atomic
+def held_create(
+    *, user: Any, register: Register, cart: dict[str, Any], label: str = "", total_fen: int = 0
+) -> HeldOrder:
+    """Put a cart aside at a register (挂单); it holds no stock and no money."""
+    return HeldOrder.objects.create(
+        store_id=register.store_id,
+        register_id=register.pk,
+        cashier_id=user.pk,
+        label=label,
+        cart=cart,
+        total_fen=total_fen,
+    )
+
+
+@transaction.atomic
+def held_delete(*, held: HeldOrder) -> None:
+    """Resume (the till took the cart back) or discard a held cart."""
+    HeldOrder.objects.filter(pk=held.pk).delete()
+
+
+# --------------------------------------------------------------------------------------------------
+# Shifts and the cash drawer
+
+
+@transaction.atomic
+def shift_open(*, user: Any, register: Register, float_fen: int) -> Shift:
+    """Open a register's shift with its cash float. One open shift per register (a DB constraint)."""
+    if float_fen < 0:
+        raise DomainError(_("The float cannot be negative."), code="float_invalid")
+    try:
+        with transaction.atomic():
+            shift = Shift.objects.create(
+                store_id=register.store_id,
+                register_id=register.pk,
+                opened_by_id=user.pk,
+                business_date=business_date_for(register.store),
+                float_fen=float_fen,
+                cash_balance_fen=float_fen,
+            )
+    except IntegrityError:
+        raise ShiftAlreadyOpen(details={"register_id": register.pk}) from None
+    if float_fen:
+        CashDrawerEntry.objects.create(
+            shift=shift,
+            store_id=register.store_id,
+            kind=CashDrawerEntry.Kind.FLOAT,
+            amount_fen=float_fen,
+            balance_after=float_fen,
+            source_type="shift",
+            source_id=str(shift.pk),
+            actor_id=user.pk,
+        )
+    audit_record(
+        action="shift.open",
+        obj=shift,
+        after={"float_fen": float_fen},
+        actor_id=user.pk,
+        store_id=register.store_id,
+        register_id=register.pk,
+    )
+    return shift
+
+
+CASH_MOVE_KINDS = {"paid_in", "paid_out", "no_sale"}
+
+
+@transaction.atomic
+def shift_cash_move(*, user: Any, shift: Shift, kind: str, amount_fen: int, reason: str) -> Shift:
+    """Cash put in or taken out of the drawer outside a sale, with a reason; a drawer opened without
+    a sale is only logged. The drawer balance never goes below zero."""
+    if kind not in CASH_MOVE_KINDS:
+        raise DomainError(_("Unknown cash movement."), code="cash_kind_invalid")
+    if not reason.strip():
+        raise DomainError(_("Give a reason."), code="reason_required")
+    if kind != "no_sale" and amount_fen <= 0:
+        raise DomainError(_("The amount must be positive."), code="amount_invalid")
+    locked = Shift.objects.select_for_update().get(pk=shift.pk)
+    if locked.closed_at is not None:
+        raise ShiftClosed()
+    register = Register.objects.get(pk=locked.register_id)
+    if kind == "no_sale":
+        exception_record(
+            store_id=locked.store_id,
+            register_id=locked.register_id,
+            actor_id=user.pk,
+            kind=ExceptionLog.Kind.DRAWER_OPEN,
+            message=reason,
+            is_training=register.is_training,
+        )
+        Shift.objects.filter(pk=locked.pk).update(no_sale_count=F("no_sale_count") + 1)
+    else:
+        signed = amount_fen if kind == "paid_in" else -amount_fen
+        entries, balance = _cash_entries(
+            shift=locked,
+            movements=[(kind, signed)],
+            source_type="shift",
+            source_id=str(locked.pk),
+            actor_id=user.pk,
+            reason=reason,
+        )
+        CashDrawerEntry.objects.bulk_create(entries)
+        counter = "paid_in_fen" if kind == "paid_in" else "paid_out_fen"
+        Shift.objects.filter(pk=locked.pk).update(
+            cash_balance_fen=balance, **{counter: F(counter) + amount_fen}
+        )
+        audit_record(
+            action=f"shift.{kind}",
+            obj=locked,
+            after={"amount_fen": amount_fen, "reason": reason},
+            actor_id=user.pk,
+            store_id=locked.store_id,
+            register_id=locked.register_id,
+        )
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def shift_close(*, user: Any, shift: Shift, counted: dict[int, int]) -> Shift:
+    """Close a shift with the cash counted by denomination: variance = counted − expected. After this
+    the register takes no more sales until a new shift opens."""
+    if any(denomination <= 0 or count < 0 for denomination, count in counted.items()):
+        raise DomainError(_("Denominations and counts must be positive."), code="count_invalid")
+    locked = Shift.objects.select_for_update().get(pk=shift.pk)
+    if locked.closed_at is not None:
+        raise ShiftClosed()
+    counted_fen = sum(denomination * count for denomination, count in counted.items())
+    variance = counted_fen - locked.cash_balance_fen
+    now = timezone.now()
+    Shift.objects.filter(pk=locked.pk).update(
+        closed_at=now,
+        closed_by_id=user.pk,
+        counted={str(denomination): count for denomination, count in sorted(counted.items(), reverse=True)},
+        cash_counted_fen=counted_fen,
+        variance_fen=variance,
+    )
+    if variance:
+        exception_record(
+            store_id=locked.store_id,
+            register_id=locked.register_id,
+            actor_id=user.pk,
+            kind=ExceptionLog.Kind.CASH_VARIANCE,
+            amount_fen=variance,
+            details={"expected_fen": locked.cash_balance_fen, "counted_fen": counted_fen},
+        )
+    audit_record(
+        action="shift.close",
+        obj=locked,
+        after={"expected_fen": locked.cash_balance_fen, "counted_fen": counted_fen, "variance_fen": variance},
+        actor_id=user.pk,
+        store_id=locked.store_id,
+        register_id=locked.register_id,
+    )
+    locked.refresh_from_db()
+    return locked
+
+
+CLIENT_EXCEPTION_KINDS = {
+    ExceptionLog.Kind.LINE_VOID,
+    ExceptionLog.Kind.ORDER_VOID,
+    ExceptionLog.Kind.PRICE_MISSING,
+    ExceptionLog.Kind.TENDER_FAILED,
+    ExceptionLog.Kind.OUT_OF_STOCK,
+}
+
+
+@transaction.atomic
+def exception_report(
+    *,
+    user: Any,
+    register: Register,
+    kind: str,
+    message: str = "",
+    amount_fen: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> ExceptionLog:
+    """A till reports what happened on its screen (a line or cart voided before payment, an unknown
+    barcode, a payment that failed on the terminal)."""
+    if kind not in CLIENT_EXCEPTION_KINDS:
+        raise DomainError(
+            _("This kind of exception cannot be reported by a till."), code="exception_kind_invalid"
+        )
+    return exception_record(
+        store_id=register.store_id,
+        register_id=register.pk,
+        actor_id=user.pk,
+        kind=kind,
+        message=message,
+        amount_fen=amount_fen,
+        details=details,
+        is_training=register.is_training,
+    )

@@ -35,38 +35,60 @@ class PrintResult:
     error: str = ""
 
 
-def printer_open(printer_url: str) -> Any:
-    """A python-escpos printer for a register's printer URL (not yet opened)."""
-    from escpos import printer as escpos_printer
-
+def printer_spec(printer_url: str) -> tuple[str, dict[str, Any]]:
+    """Parse a register's printer URL into the python-escpos printer class name and its arguments."""
     parts = urlsplit(printer_url)
     scheme = parts.scheme.lower()
     if scheme == "tcp":
         if not parts.hostname:
             raise PrinterUrlInvalid(_("The printer address has no host."))
-        return escpos_printer.Network(
-            parts.hostname, port=parts.port or 9100, timeout=NETWORK_TIMEOUT_SECONDS
-        )
+        return "Network", {
+            "host": parts.hostname,
+            "port": parts.port or 9100,
+            "timeout": NETWORK_TIMEOUT_SECONDS,
+        }
     if scheme == "usb":
         vendor, _sep, product = parts.netloc.partition(":")
         try:
-            return escpos_printer.Usb(int(vendor, 16), int(product, 16))
+            return "Usb", {"idVendor": int(vendor, 16), "idProduct": int(product, 16)}
         except ValueError:
             raise PrinterUrlInvalid(_("A USB printer is written usb://vendor:product in hex.")) from None
     if scheme == "serial":
         query = parse_qs(parts.query)
-        baudrate = int(query.get("baudrate", ["9600"])[0])
-        return escpos_printer.Serial(devfile=parts.path, baudrate=baudrate)
-    if scheme == "file":
-        return escpos_printer.File(devfile=parts.path)
+        try:
+            baudrate = int(query.get("baudrate", ["9600"])[0])
+        except ValueError:
+            raise PrinterUrlInvalid(_("The baud rate of a serial printer is a number.")) from None
+        return "Serial", {"devfile": parts.path, "baudrate": baudrate}
+    if scheme == "file" and parts.path:
+        return "File", {"devfile": parts.path}
     raise PrinterUrlInvalid(_("Unknown printer address: use tcp://, usb://, serial:// or file://."))
+
+
+def printer_open(printer_url: str) -> Any:
+    """A python-escpos printer for a register's printer URL (not yet opened).
+
+    USB and serial printers need python-escpos' optional pyusb / pyserial; without them the
+    printer is reported as unavailable."""
+    from escpos import printer as escpos_printer
+
+    class_name, arguments = printer_spec(printer_url)
+    try:
+        return getattr(escpos_printer, class_name)(**arguments)
+    except RuntimeError as error:  # python-escpos says a driver library is missing
+        raise PrinterUrlInvalid(str(error), code="printer_driver_missing") from None
+
+
+def _in_transaction() -> bool:
+    """True inside an atomic block of our code (the test runner's own wrapping transaction does not count)."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 def bytes_send(printer_url: str, data: bytes) -> PrintResult:
     """Write rendered ESC/POS bytes to the printer; a printer problem is reported, never raised."""
     from escpos.exceptions import Error as EscposError
 
-    if connection.in_atomic_block:
+    if _in_transaction():
         raise RuntimeError("printing inside a database transaction")
     try:
         printer = printer_open(printer_url)

@@ -54,10 +54,16 @@ class ReceiptTender:
     label: str
     amount_fen: int
     detail: str = ""
+    tendered_fen: int = 0
+
+    @property
+    def shown_fen(self) -> int:
+        """Cash shows what was handed over (the change line follows); other tenders what they paid."""
+        return max(self.amount_fen, self.tendered_fen) if self.kind == "cash" else self.amount_fen
 
     @property
     def amount_yuan(self) -> str:
-        return yuan_str(self.amount_fen)
+        return yuan_str(self.shown_fen)
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,7 @@ def receipt_from_order(order: Any, *, receipt_url: str = "", is_reprint: bool = 
             label=tender_label(tender.kind),
             amount_fen=tender.amount_fen,
             detail=tender_detail(tender),
+            tendered_fen=getattr(tender, "tendered_fen", 0) or 0,
         )
         for tender in order.tenders.all()
     )
@@ -309,11 +316,9 @@ def receipt_text_lines(receipt: Receipt, columns: int) -> list[tuple[str, str]]:
     # The total is printed double-height only (same width), so it keeps the full column count.
     out.append(("total", two_columns(total_label, yuan_str(receipt.total_fen), columns)))
     for tender in receipt.tenders:
-        out.append(("", two_columns(tender.label, yuan_str(tender.amount_fen), columns)))
+        out.append(("", two_columns(tender.label, yuan_str(tender.shown_fen), columns)))
         if tender.detail:
             out.append(("", "  " + _clip(tender.detail, columns - 2)))
-    if receipt.paid_fen and receipt.paid_fen != receipt.total_fen and not receipt.is_refund:
-        out.append(("", two_columns(pgettext("receipt", "Paid"), yuan_str(receipt.paid_fen), columns)))
     if receipt.change_fen:
         out.append(("", two_columns(pgettext("receipt", "Change"), yuan_str(receipt.change_fen), columns)))
     if receipt.note:

@@ -283,11 +283,11 @@
       async loadShift() {
         try {
           const data = await this.api("GET", `/sales/shifts/current?register_id=${this.session.register_id}`);
-          this.shift = data && data.id ? data : null;
+          this.shift = data && (data.shift_id || data.id) && !data.is_closed ? data : null;
         } catch (error) {
           if (error.status === 401) return;
           this.shift = null;
-          if (error.status !== 404) this.fail(error);
+          if (error.code !== "shift_not_open" && error.status !== 404) this.fail(error);
         }
         this.screen = this.shift ? "sale" : "shift-open";
       },
@@ -428,8 +428,24 @@
         if (line.qty + delta < 1) return this.removeLine(this.selected);
         this.setQty(this.selected, line.qty + delta);
       },
+      // Voids are shown to managers in the exception log; a failed log never blocks the cashier.
+      async logException(kind, message, amountFen, details) {
+        try {
+          await this.api("POST", "/sales/exceptions", {
+            register_id: this.session.register_id,
+            kind: kind,
+            message: message,
+            amount_fen: amountFen,
+            details: details || {},
+          });
+        } catch (error) {
+          /* the sale goes on; the server logs what it refuses itself */
+        }
+      },
       removeLine(index) {
         if (index < 0 || !this.cart[index]) return;
+        const line = this.cart[index];
+        this.logException("line_void", line.name, line.total_fen, { sku_id: line.sku_id, qty: line.qty });
         this.cart.splice(index, 1);
         this.selected = Math.min(index, this.cart.length - 1);
         this.flash(S.line_removed);
@@ -438,6 +454,10 @@
       voidOrder() {
         if (!this.cart.length) return;
         if (!window.confirm(S.confirm_void)) return;
+        this.logException("order_void", "", this.totalFen(), {
+          client_order_id: this.clientOrderId,
+          lines: this.cart.map((line) => ({ sku_id: line.sku_id, qty: line.qty })),
+        });
         this.clearSale();
         this.flash(S.voided);
       },
@@ -952,6 +972,9 @@
       },
 
       // ---------------------------------------------------------------- shift: X report, cash moves, close → Z
+      shiftId() {
+        return this.shift ? this.shift.shift_id || this.shift.id : null;
+      },
       async openShiftPanel() {
         if (!this.shift) return;
         this.zReport = null;
@@ -962,7 +985,7 @@
       },
       async loadXReport() {
         try {
-          this.xReport = await this.api("GET", `/sales/shifts/${this.shift.id}/report`);
+          this.xReport = await this.api("GET", `/sales/shifts/${this.shiftId()}/report`);
         } catch (error) {
           this.fail(error);
         }
@@ -979,7 +1002,7 @@
         try {
           await this.api(
             "POST",
-            `/sales/shifts/${this.shift.id}/cash`,
+            `/sales/shifts/${this.shiftId()}/cash`,
             { kind: this.cashMoveKind, amount_fen: this.cashMoveKind === "no_sale" ? 0 : amount, reason: this.cashMoveReason },
             { "Idempotency-Key": newId() }
           );
@@ -1000,8 +1023,8 @@
         });
         this.busy = true;
         try {
-          this.zReport = await this.api("POST", `/sales/shifts/${this.shift.id}/close`, { counted: counted }, {
-            "Idempotency-Key": `close-${this.shift.id}`,
+          this.zReport = await this.api("POST", `/sales/shifts/${this.shiftId()}/close`, { counted: counted }, {
+            "Idempotency-Key": `close-${this.shiftId()}`,
           });
           this.flash(S.shift_closed);
         } catch (error) {

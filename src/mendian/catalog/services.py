@@ -207,13 +207,15 @@ def product_create_with_variants(
     is_active: bool = True,
     barcodes: Sequence[str] = (),
     generate_barcodes: bool = False,
+    sku_code: str | None = None,
     actor_id: int | None = None,
 ) -> Product:
     """Create a product and every SKU of its attribute matrix in one step (5 sizes × 4 colours = 20).
 
     SKU codes are the product code plus a two-digit serial in matrix order (T1001-01 … T1001-20);
-    a product without attributes has one SKU whose code is the product code. `barcodes` go to the
-    first SKU (a single-SKU product); `generate_barcodes` gives every SKU an in-store EAN-13."""
+    a product without attributes has one SKU whose code is the product code (or `sku_code`, which
+    also names the SKU of a one-combination matrix). `barcodes` go to the first SKU (a single-SKU
+    product); `generate_barcodes` gives every SKU an in-store EAN-13."""
     code = code_validate(code)
     name = (name or "").strip()
     if not name:
@@ -222,6 +224,8 @@ def product_create_with_variants(
         retail_price_fen=retail_price_fen, member_price_fen=member_price_fen, cost_price_fen=cost_price_fen
     )
     matrix = variant_matrix(attributes)
+    if sku_code is not None:
+        sku_code = code_validate(sku_code)
     for barcode in barcodes:
         barcode_validate(barcode)
     catalog_write_begin()
@@ -252,7 +256,7 @@ def product_create_with_variants(
     skus = [
         SKU(
             product=product,
-            code=code if len(matrix) == 1 and not values else f"{code}-{index:02d}",
+            code=_matrix_sku_code(code, index, values, sku_code if len(matrix) == 1 else None),
             attributes=values,
             variant_name=variant_name_of(values),
             retail_price_fen=retail_price_fen,
@@ -287,6 +291,12 @@ def product_create_with_variants(
         },
     )
     return product
+
+
+def _matrix_sku_code(product_code: str, index: int, values: dict[str, str], given: str | None) -> str:
+    if given:
+        return given
+    return product_code if not values else f"{product_code}-{index:02d}"
 
 
 @transaction.atomic

@@ -127,12 +127,14 @@ def _csv_table(content: bytes) -> list[list[Any]]:
 
 
 def _xlsx_table(content: bytes) -> list[list[Any]]:
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError):
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError):
         raise ImportFileInvalid() from None
     sheet = workbook.worksheets[0]
     table = [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]

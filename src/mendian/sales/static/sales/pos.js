@@ -177,6 +177,10 @@
       },
 
       focusDefault() {
+        // After Alpine has shown the screen or modal (a hidden field cannot take focus).
+        setTimeout(() => this.focusNow(), 20);
+      },
+      focusNow() {
         const target =
           (this.modal && document.querySelector(`[data-modal="${this.modal}"] [data-autofocus]`)) ||
           (!this.modal && document.querySelector(`[data-screen="${this.screen}"] [data-autofocus]`));

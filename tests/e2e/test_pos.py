@@ -1,0 +1,141 @@
+"""The till in a real browser: enrol, PIN sign-in, open the shift, scan three items with a keyboard-wedge
+scanner, take 100 yuan cash, check the change and the e-receipt, return one item, close the shift."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from mendian.catalog.services import product_create_with_variants
+from mendian.inventory.services import StockChange, stock_apply
+from mendian.sales.models import Order, Shift
+from mendian.stores.models import StaffProfile
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SCREENSHOT_DIR = os.environ.get("MENDIAN_SCREENSHOT_DIR", "/tmp")
+ITEMS = [
+    # code, name, price (fen), barcode
+    ("P001", "可口可乐 500ml", 300, "6901234567892"),
+    ("P002", "奥利奥饼干", 850, "6902345678903"),
+    ("P003", "农夫山泉", 200, "6903456789014"),
+]
+
+
+@pytest.fixture
+def stocked_store(chain: Any) -> dict[str, Any]:
+    skus = {}
+    for code, name, price_fen, barcode in ITEMS:
+        sku = product_create_with_variants(
+            code=code, name=name, retail_price_fen=price_fen, barcodes=[barcode]
+        ).skus.get()
+        stock_apply(
+            store=chain.store_a, changes=[StockChange(sku.pk, 20)], reason="receipt", source_type="test"
+        )
+        skus[barcode] = sku
+    return skus
+
+
+def scan(page: Any, barcode: str) -> None:
+    """A keyboard-wedge scanner: the digits in one fast burst, then Enter, into whatever has focus."""
+    page.keyboard.type(barcode)
+    page.keyboard.press("Enter")
+
+
+def test_cashier_sells_returns_and_closes_the_shift(
+    page: Any, live_server: Any, chain: Any, cashier_a: StaffProfile, stocked_store: dict[str, Any]
+) -> None:
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.on("dialog", lambda dialog: dialog.accept())
+    base = live_server.url
+
+    # the register is enrolled once with its device token
+    page.goto(f"{base}/pos/")
+    expect(page.get_by_role("heading", name="登记本收银台")).to_be_visible()
+    page.fill("#pos-register-token", chain.register_a_token)
+    page.get_by_role("button", name="保存").click()
+
+    # the cashier signs in with employee number and PIN
+    expect(page.get_by_role("heading", name="收银员登录")).to_be_visible()
+    page.fill("#pos-employee-no", cashier_a.employee_no)
+    page.fill("#pos-pin", "2468")
+    page.get_by_role("button", name="登录").click()
+
+    # no shift is open: open one with a 500 yuan float
+    expect(page.get_by_role("heading", name="开班")).to_be_visible()
+    page.fill("#pos-float", "500")
+    page.get_by_role("button", name="开班").click()
+    expect(page.locator("#pos-search")).to_be_focused()
+
+    # the customer display on the same machine follows the cart
+    display = page.context.new_page()
+    display.goto(f"{base}/pos/display/{chain.register_a.pk}/")
+    expect(display.get_by_text("欢迎光临")).to_be_visible()
+
+    # three scans, typed as a wedge scanner does, the last one with the focus away from the search box
+    scan(page, "6901234567892")
+    expect(page.get_by_test_id("cart-line")).to_have_count(1)
+    scan(page, "6902345678903")
+    expect(page.get_by_test_id("cart-line")).to_have_count(2)
+    page.locator("#pos-note").focus()
+    scan(page, "6903456789014")
+    expect(page.get_by_test_id("cart-line")).to_have_count(3)
+    expect(page.locator("#pos-note")).to_have_value("")
+    expect(page.get_by_test_id("total")).to_have_text("¥13.50")
+    expect(display.get_by_test_id("display-line")).to_have_count(3)
+    expect(display.get_by_test_id("display-total")).to_have_text("¥13.50")
+    page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos-sale-1024.png"))
+
+    # F9 → pay 100 yuan cash → the change is shown
+    page.keyboard.press("F9")
+    expect(page.get_by_test_id("due")).to_have_text("¥13.50")
+    page.fill("#pos-tender-amount", "100")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("change")).to_have_text("¥86.50")
+    expect(display.get_by_text("谢谢惠顾！")).to_be_visible()
+    order = Order.objects.get()
+    assert (order.total_fen, order.paid_fen, order.change_fen) == (1350, 1350, 8650)
+    expect(page.get_by_test_id("order-number")).to_have_text(order.number)
+
+    # the e-receipt shows the three lines
+    receipt_url = page.get_by_test_id("receipt-link").get_attribute("href")
+    receipt = page.context.new_page()
+    receipt.goto(receipt_url if receipt_url.startswith("http") else base + receipt_url)
+    expect(receipt.get_by_test_id("receipt-line")).to_have_count(3)
+    expect(receipt.get_by_test_id("receipt-line").first).to_contain_text("可口可乐 500ml")
+    expect(receipt.get_by_test_id("receipt-total")).to_have_text("13.50")
+    receipt.close()
+
+    # next sale; then F7: return the biscuits of that order
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("sale-done")).to_be_hidden()
+    page.keyboard.press("F7")
+    page.fill("#pos-return-query", order.number)
+    page.keyboard.press("Enter")
+    lines = page.get_by_test_id("return-line")
+    expect(lines).to_have_count(3)
+    lines.filter(has_text="奥利奥饼干").locator("input").fill("1")
+    page.get_by_role("button", name="退款", exact=True).click()
+    expect(page.get_by_test_id("return-result")).to_contain_text("8.50")
+    page.keyboard.press("Escape")
+
+    # F10: count the drawer (500 + 13.50 − 8.50 = 505.00) and close the shift → Z report
+    page.keyboard.press("F10")
+    page.fill("input[name=count_10000]", "5")
+    page.fill("input[name=count_500]", "1")
+    expect(page.get_by_test_id("counted")).to_have_text("505.00")
+    page.get_by_role("button", name="交班结账（Z 报表）").click()
+    expect(page.get_by_test_id("z-report")).to_be_visible()
+    shift = Shift.objects.get()
+    assert shift.closed_at is not None
+    assert (shift.sales_fen, shift.refunds_fen, shift.order_count) == (1350, 850, 1)
+    expect(page.get_by_test_id("z-orders")).to_have_text("1")
+    expect(page.get_by_test_id("z-sales")).to_have_text("13.50")
+    expect(page.get_by_test_id("z-refunds")).to_have_text("8.50")
+    expect(page.get_by_test_id("z-expected")).to_have_text("505.00")
+    expect(page.get_by_test_id("z-counted")).to_have_text("505.00")
+    expect(page.get_by_test_id("z-variance")).to_have_text("0.00")
+    page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos-z-report.png"))

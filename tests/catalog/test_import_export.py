@@ -49,7 +49,11 @@ def test_valid_rows_mode_writes_the_good_rows_only(db: None) -> None:
     assert [error["row"] for error in report.errors] == [5, 6, 7]
     cola = SKU.objects.select_related("product__category", "product__brand", "product__unit").get(code="COLA")
     assert (cola.retail_price_fen, cola.member_price_fen, cola.cost_price_fen) == (350, 320, 180)
-    assert (cola.product.category.code, cola.product.brand.name, cola.product.unit.name) == ("DRINK", "可口可乐", "瓶")
+    assert (cola.product.category.code, cola.product.brand.name, cola.product.unit.name) == (
+        "DRINK",
+        "可口可乐",
+        "瓶",
+    )
     assert list(cola.barcodes.values_list("code", flat=True)) == [ean13("690000000011")]
     tee = SKU.objects.get(code="TEE-WM")
     assert tee.attributes == {"颜色": "白", "尺码": "M"} and tee.variant_name == "白 / M"
@@ -89,11 +93,15 @@ def test_import_through_the_api_reports_errors_and_needs_permission(
     assert response.status_code == 200 and not body["written"] and len(body["errors"]) == 3
     upload = SimpleUploadedFile("c.csv", _csv(HEADER + GOOD_ROWS), content_type="text/csv")
     response = client.post(
-        "/api/v1/catalog/import", {"file": upload}, headers={"Authorization": f"Bearer {token_for(cashier_a)}"}
+        "/api/v1/catalog/import",
+        {"file": upload},
+        headers={"Authorization": f"Bearer {token_for(cashier_a)}"},
     )
     assert response.status_code == 403 and Product.objects.count() == 1
     response = client.get(
-        "/api/v1/catalog/export", {"format": "csv"}, headers={"Authorization": f"Bearer {token_for(hq_admin)}"}
+        "/api/v1/catalog/export",
+        {"format": "csv"},
+        headers={"Authorization": f"Bearer {token_for(hq_admin)}"},
     )
     assert response.status_code == 200 and "旧品" in response.content.decode("utf-8-sig")
     response = client.post(

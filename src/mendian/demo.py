@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from mendian.catalog.demo import demo_catalog
 from mendian.stores import services as store_services
 from mendian.stores.models import Register, StaffProfile, Store
 from mendian.stores.roles import roles_sync
@@ -73,6 +74,7 @@ def demo_load() -> list[str]:
     """Load every part of the demo and return the lines that tell a person how to sign in."""
     with transaction.atomic():
         tokens = demo_stores()
+    demo_catalog()
     lines = [f"后台 Back office: /admin/  (password for every login: {DEMO_PASSWORD})"]
     for username, employee_no, name, roles, store_codes, _all_stores, pin in DEMO_STAFF:
         where = ",".join(store_codes) or "ALL"

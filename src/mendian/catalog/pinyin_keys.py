@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pypinyin import lazy_pinyin
 
@@ -12,9 +13,13 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _SPACE = re.compile(r"\s+")
 
 
+def _mark_non_chinese(chunk: str) -> Any:
+    return [NON_CHINESE_MARK + chunk]  # pypinyin accepts a list here; its stubs say str
+
+
 def _syllables(name: str) -> list[tuple[str, bool]]:
     """(token, is_chinese) pairs: one per Chinese character, one per run of other characters."""
-    tokens = lazy_pinyin(name, errors=lambda chunk: [NON_CHINESE_MARK + chunk])
+    tokens = lazy_pinyin(name, errors=_mark_non_chinese)
     pairs: list[tuple[str, bool]] = []
     for token in tokens:
         if token.startswith(NON_CHINESE_MARK):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -148,7 +148,7 @@ def plu_validate(plu: str | None) -> str | None:
     return plu
 
 
-def variant_matrix(attributes: dict[str, Sequence[str]] | None) -> list[dict[str, str]]:
+def variant_matrix(attributes: Mapping[str, Sequence[str]] | None) -> list[dict[str, str]]:
     """Every combination of the attribute values, in the order given: {"颜色": [红, 黑], "尺码": [S, M]}
     → [{颜色: 红, 尺码: S}, {颜色: 红, 尺码: M}, {颜色: 黑, 尺码: S}, …]."""
     if not attributes:
@@ -191,7 +191,7 @@ def product_create_with_variants(
     code: str,
     name: str,
     retail_price_fen: int,
-    attributes: dict[str, Sequence[str]] | None = None,
+    attributes: Mapping[str, Sequence[str]] | None = None,
     member_price_fen: int | None = None,
     cost_price_fen: int = 0,
     kind: str = Product.Kind.GOODS,

@@ -247,7 +247,7 @@ class PointsEntry(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(remaining__gte=0)
-                & (Q(points__lt=0, remaining=0) | Q(points__gt=0, remaining__lte=models.F("points"))),
+                & (Q(points__lte=0, remaining=0) | Q(points__gt=0, remaining__lte=models.F("points"))),
                 name="points_entry_remaining_within_lot",
             ),
         ]

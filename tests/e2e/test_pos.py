@@ -139,3 +139,79 @@ def test_cashier_sells_returns_and_closes_the_shift(
     expect(page.get_by_test_id("z-counted")).to_have_text("505.00")
     expect(page.get_by_test_id("z-variance")).to_have_text("0.00")
     page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos-z-report.png"))
+
+
+def sign_in(page: Any, base: str, register_token: str, employee_no: str, pin: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/pos/")
+    page.fill("#pos-register-token", register_token)
+    page.keyboard.press("Enter")
+    page.fill("#pos-employee-no", employee_no)
+    page.fill("#pos-pin", pin)
+    page.keyboard.press("Enter")
+    expect(page.locator("#pos-search")).to_be_focused()
+
+
+def test_search_hold_resume_manager_discount_and_split_tender(
+    page: Any,
+    live_server: Any,
+    chain: Any,
+    cashier_a: StaffProfile,
+    manager_a: StaffProfile,
+    stocked_store: dict[str, Any],
+) -> None:
+    from playwright.sync_api import expect
+
+    from mendian.sales.services import shift_open
+
+    # given an open shift, on a tablet held upright (768 px wide)
+    shift_open(user=cashier_a.user, register=chain.register_a, float_fen=0)
+    page.set_viewport_size({"width": 768, "height": 1024})
+    sign_in(page, live_server.url, chain.register_a_token, cashier_a.employee_no, "2468")
+
+    # a search by pinyin initials, typed by a person (not a scanner burst), finds 农夫山泉
+    page.keyboard.type("nfsq", delay=90)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("cart-line")).to_have_count(1)
+    expect(page.get_by_test_id("cart-line")).to_contain_text("农夫山泉")
+    page.keyboard.press("+")
+    expect(page.get_by_test_id("cart-line").locator(".qty span")).to_have_text("2")
+    scan(page, "6901234567892")
+    expect(page.get_by_test_id("total")).to_have_text("¥7.00")
+
+    # F5 holds the cart (挂单), F6 brings it back (取单)
+    page.keyboard.press("F5")
+    expect(page.get_by_test_id("cart-line")).to_have_count(0)
+    page.keyboard.press("F6")
+    page.locator("[data-modal=held] .held button").first.click()
+    expect(page.get_by_test_id("cart-line")).to_have_count(2)
+    expect(page.get_by_test_id("total")).to_have_text("¥7.00")
+
+    # "*" : a 1 yuan discount the manager allows with their PIN
+    page.locator("#pos-search").focus()
+    page.keyboard.press("*")
+    page.fill("#pos-discount", "1")
+    page.fill("#pos-discount-reason", "老顾客")
+    page.fill("input[name=manager_no]", manager_a.employee_no)
+    page.fill("input[name=manager_pin]", "1357")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("total")).to_have_text("¥6.00")
+    page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos-sale-768.png"))
+
+    # split tender: 4 yuan by bank card (last 4 digits only), the rest in cash
+    page.keyboard.press("F9")
+    page.get_by_role("button", name="银行卡").click()
+    page.fill("#pos-tender-amount", "4")
+    page.fill("input[name=card_last4]", "1234")
+    page.fill("input[name=approval_code]", "886655")
+    page.locator("#pos-tender-amount").press("Enter")
+    expect(page.get_by_test_id("remaining")).to_have_text("2.00")
+    page.get_by_role("button", name="现金").click()
+    page.locator("#pos-tender-amount").press("Enter")
+    expect(page.get_by_test_id("change")).to_have_text("¥0.00")
+
+    order = Order.objects.prefetch_related("tenders").get()
+    assert (order.total_fen, order.manual_discount_fen, order.authorizer_id) == (600, 100, manager_a.user_id)
+    tenders = sorted((t.kind, t.amount_fen, t.card_last4, t.approval_code) for t in order.tenders.all())
+    assert tenders == [("card", 400, "1234", "886655"), ("cash", 200, "", "")]

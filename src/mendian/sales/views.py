@@ -66,6 +66,13 @@ def pos_strings() -> dict[str, str]:
         "tender_points": _("Points"),
         "tender_stored_value": _("Stored value"),
         "offline_quote": _("Totals are estimated until the server answers."),
+        "reason_required": _("Give a reason for the discount."),
+        "manager_required": _("A manager must enter their employee number and PIN."),
+        "reason_member_price": _("member price"),
+        "reason_tier_discount": _("member discount"),
+        "reason_manual_discount": _("manual discount"),
+        "reason_price_override": _("price changed"),
+        "reason_gift": _("gift"),
     }
 
 

@@ -97,6 +97,12 @@
       quoteSeq: 0,
       quoting: false,
       note: "",
+      manualDiscountFen: 0,
+      authorizer: null, // {employee_no, pin} of the manager who allowed the discount
+      overrideReason: "",
+      discountInput: "",
+      managerNo: "",
+      managerPin: "",
       searchText: "",
       results: [],
       resultsFor: "",
@@ -170,6 +176,9 @@
       flash(text, kind) {
         this.message = text || "";
         this.messageKind = kind || "info";
+        clearTimeout(this._flashTimer);
+        // Errors stay until the next action; other notes fade so they do not cover the cart.
+        if (this.message && this.messageKind !== "error") this._flashTimer = setTimeout(() => (this.message = ""), 3000);
       },
       fail(error) {
         const text = (error && (error.message || error.code)) || S.network_error;
@@ -471,6 +480,7 @@
         this.quote = null;
         this.note = "";
         this.tenders = [];
+        this.dropDiscount();
         this.clientOrderId = newId();
         sessionStorage.removeItem(STORAGE.cart);
         this.publishCart();
@@ -486,6 +496,34 @@
         if (!(qty >= 1)) return this.flash(S.qty_invalid, "error");
         this.setQty(this.selected, qty);
         this.modal = "";
+      },
+
+      // ------------------------------------------------ manual discount: only with a manager's PIN and a reason
+      openDiscount() {
+        if (!this.cart.length) return this.flash(S.cart_empty, "error");
+        this.discountInput = this.manualDiscountFen ? yuan(this.manualDiscountFen) : "";
+        this.managerNo = "";
+        this.managerPin = "";
+        this.modal = "discount";
+      },
+      applyDiscount() {
+        const amount = fenFromYuan(this.discountInput);
+        if (amount === null) return this.flash(S.amount_invalid, "error");
+        if (amount > 0 && !this.overrideReason.trim()) return this.flash(S.reason_required, "error");
+        if (amount > 0 && !(this.managerNo.trim() && /^\d{4,6}$/.test(this.managerPin))) {
+          return this.flash(S.manager_required, "error");
+        }
+        this.manualDiscountFen = amount;
+        // The PIN is checked by the server when the order is saved; it is kept only for this sale.
+        this.authorizer = amount > 0 ? { employee_no: this.managerNo.trim(), pin: this.managerPin } : null;
+        this.managerPin = "";
+        this.modal = "";
+        this.cartChanged();
+      },
+      dropDiscount() {
+        this.manualDiscountFen = 0;
+        this.authorizer = null;
+        this.overrideReason = "";
       },
 
       subtotalFen() {
@@ -516,6 +554,7 @@
           const data = await this.api("POST", "/sales/quote", {
             register_id: this.session.register_id,
             lines: this.cart.map((line) => ({ sku_id: line.sku_id, qty: line.qty })),
+            manual_discount_fen: this.manualDiscountFen,
           });
           if (seq !== this.quoteSeq) return;
           this.applyQuote(data);
@@ -555,14 +594,19 @@
           if (!sku) return this.flash(this.t("not_found_code", { code: code }), "error");
           this.addSku(sku, 1);
         } catch (error) {
-          if (error.status === 404) return this.flash(this.t("not_found_code", { code: code }), "error");
-          this.fail(error);
+          if (error.status !== 404) return this.fail(error);
+          // Not a code: a fast typist's "kkkl" + Enter is a search, not a scan.
+          if (!/^\d+$/.test(code)) {
+            this.searchText = code;
+            return this.search(true);
+          }
+          this.flash(this.t("not_found_code", { code: code }), "error");
         }
       },
-      async search() {
+      async search(byName) {
         const text = this.searchText.trim();
         if (!text) return;
-        if (/^\d{6,}$/.test(text)) return this.scan(text);
+        if (!byName && /^\d{6,}$/.test(text)) return this.scan(text);
         try {
           const data = await this.api("GET", `/catalog/search?q=${encodeURIComponent(text)}`);
           this.results = listFrom(data).map(skuFrom).filter(Boolean);
@@ -684,8 +728,12 @@
           this.selected = Math.max(0, Math.min(this.cart.length - 1, this.selected + step));
           return;
         }
-        if ((key === "+" || key === "-") && (!inSearch || !this.searchText)) {
+        if ((key === "*" || key === "+" || key === "-") && (!inSearch || !this.searchText)) {
           event.preventDefault();
+          this.scanBuffer = ""; // a command key, not the start of a scanned code
+          // Some keyboards still insert the character into the empty search box: take it back out.
+          if (inSearch) setTimeout(() => this.searchText === key && (this.searchText = ""), 0);
+          if (key === "*") return this.openDiscount();
           return this.bumpQty(key === "+" ? 1 : -1);
         }
         if (key === "Delete" && (!inSearch || !this.searchText)) {
@@ -809,6 +857,9 @@
         const fen = fenFromYuan(text);
         return fen === null ? 0 : fen;
       },
+      reasonLabels(line) {
+        return (line.reasons || []).filter((code) => code !== "list_price").map((code) => S[`reason_${code}`] || code);
+      },
       tenderLabel(kind) {
         return S[`tender_${kind}`] || kind;
       },
@@ -850,6 +901,11 @@
           tenders: this.tenders.map((tender) => Object.assign({}, tender)),
         };
         if (this.note.trim()) body.note = this.note.trim();
+        if (this.manualDiscountFen) {
+          body.manual_discount_fen = this.manualDiscountFen;
+          body.authorizer = this.authorizer;
+          body.reason = this.overrideReason;
+        }
         try {
           // The same client_order_id on every retry: the server keeps the first order.
           const order = await this.api("POST", "/sales/orders", body, { "Idempotency-Key": this.clientOrderId });

@@ -84,10 +84,8 @@ def register_for_sale(user: object, register_id: int) -> Register:
 def sku_infos(*, store: Store, sku_ids: list[int]) -> dict[int, SkuInfo]:
     """Everything pricing and stock need about the cart's SKUs, in two queries whatever their count:
     SKUs with product and category, then the store's price overrides."""
-    skus = list(
-        SKU.objects.filter(pk__in=sku_ids, is_active=True, product__is_active=True)
-        .select_related("product", "product__category")
-        .only(
+    rows = list(
+        SKU.objects.filter(pk__in=sku_ids, is_active=True, product__is_active=True).values_list(
             "id",
             "code",
             "variant_name",
@@ -100,33 +98,28 @@ def sku_infos(*, store: Store, sku_ids: list[int]) -> dict[int, SkuInfo]:
             "product__category__vat_rate_bp",
         )
     )
-    missing = sorted(set(sku_ids) - {sku.pk for sku in skus})
+    missing = sorted(set(sku_ids) - {row[0] for row in rows})
     if missing:
         raise SkuNotFound(details={"sku_ids": missing})
     overrides = dict(
-        StorePrice.objects.filter(store_id=store.pk, sku_id__in=sku_ids).values_list(
-            "sku_id", "retail_price_fen"
-        )
+        StorePrice.objects.filter(store_id=store.pk, sku_id__in=sku_ids).values_list("sku_id", "retail_price_fen")
     )
     infos: dict[int, SkuInfo] = {}
-    for sku in skus:
-        product = sku.product
-        category = product.category
-        vat = product.vat_rate_bp
+    for sku_id, code, variant, retail, member, product_name, kind, vat, category_id, category_vat in rows:
         if vat is None:
-            vat = category.vat_rate_bp if category is not None else DEFAULT_VAT_RATE_BP
-        price = overrides.get(sku.pk, sku.retail_price_fen)
+            vat = category_vat if category_vat is not None else DEFAULT_VAT_RATE_BP
+        price = overrides.get(sku_id, retail)
         if price is None:
-            raise PriceMissing(details={"sku_id": sku.pk})
-        infos[sku.pk] = SkuInfo(
-            sku_id=sku.pk,
-            code=sku.code,
-            name=f"{product.name} {sku.variant_name}".strip(),
+            raise PriceMissing(details={"sku_id": sku_id})
+        infos[sku_id] = SkuInfo(
+            sku_id=sku_id,
+            code=code,
+            name=f"{product_name} {variant}".strip(),
             list_price_fen=price,
-            member_price_fen=sku.member_price_fen,
-            category_id=product.category_id,
+            member_price_fen=member,
+            category_id=category_id,
             vat_rate_bp=vat,
-            moves_stock=product.kind != "service",
+            moves_stock=kind != "service",
         )
     return infos
 

@@ -367,9 +367,9 @@ def order_checkout(
 
     Runs once per client_order_id: a repeat (even concurrent) returns the first order, decided by the
     unique constraint. A refused sale writes nothing but an exception-log row."""
-    existing = Order.objects.filter(client_order_id=client_order_id).first()
-    if existing is not None:
-        return _existing_checkout(existing, register=register, lines=lines)
+    existing_id = Order.objects.filter(client_order_id=client_order_id).values_list("pk", flat=True).first()
+    if existing_id is not None:
+        return _existing_checkout(Order.objects.get(pk=existing_id), register=register, lines=lines)
     store = register.store
     if not lines:
         raise DomainError(_("The cart is empty."), code="cart_empty")
@@ -585,13 +585,15 @@ def _checkout_write(
         by_tender = dict(shift.by_tender)
         for kind, amount in settlement.by_kind.items():
             by_tender[kind] = by_tender.get(kind, 0) + amount
+        # The shift row is locked (FOR UPDATE; on SQLite the IMMEDIATE transaction), so plain values
+        # computed from it are safe, and cheaper to build than F() expressions on the hot path.
         Shift.objects.filter(pk=shift.pk).update(
-            order_count=F("order_count") + 1,
-            subtotal_fen=F("subtotal_fen") + priced.subtotal_fen,
-            sales_fen=F("sales_fen") + priced.total_fen,
-            discounts_fen=F("discounts_fen") + priced.discount_fen,
-            tax_fen=F("tax_fen") + order.tax_fen,
-            rounding_fen=F("rounding_fen") + settlement.rounding_fen,
+            order_count=shift.order_count + 1,
+            subtotal_fen=shift.subtotal_fen + priced.subtotal_fen,
+            sales_fen=shift.sales_fen + priced.total_fen,
+            discounts_fen=shift.discounts_fen + priced.discount_fen,
+            tax_fen=shift.tax_fen + order.tax_fen,
+            rounding_fen=shift.rounding_fen + settlement.rounding_fen,
             cash_balance_fen=balance,
             by_tender=by_tender,
         )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("mendian.sales.urls")),  # /pos/ (the till) and /r/<token>/ (e-receipts)
+    path("m/", include("mendian.members.urls")),  # the member centre (mobile web)
     path("", include("mendian.web.urls")),
 ]
 

@@ -6,14 +6,14 @@ instances, no N+1): they run on every scan and for 100,000-SKU catalogue downloa
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Collate
+from django.db.models import OuterRef, Subquery
 
 from mendian.catalog.barcodes import ScaleReading, barcode_candidates, scale_barcode_parse
 from mendian.catalog.models import SKU, Barcode, SearchKey, StorePrice
@@ -22,26 +22,6 @@ from mendian.catalog.pinyin_keys import search_term_normalize
 CHANGES_DEFAULT_LIMIT = 1000
 CHANGES_MAX_LIMIT = 5000
 SEARCH_MAX_LIMIT = 100
-TILL_FIELDS = (
-    "id",
-    "code",
-    "product_id",
-    "product__code",
-    "product__name",
-    "product__kind",
-    "product__category_id",
-    "product__unit__name",
-    "product__unit__is_weighed",
-    "product__service_minutes",
-    "variant_name",
-    "attributes",
-    "retail_price_fen",
-    "member_price_fen",
-    "scale_plu",
-    "is_active",
-    "product__is_active",
-    "change_seq",
-)
 
 
 @dataclass(frozen=True)
@@ -94,61 +74,101 @@ def price_for(store_id: int | None, sku: SKU | int) -> ResolvedPrice:
 
 
 # --- till rows -----------------------------------------------------------------------------------
+#
+# The till paths run on every scan and for 100,000-SKU downloads, so they are plain SQL built once:
+# compiling the equivalent ORM query costs more than running it. Two queries whatever the row count.
+
+_TILL_COLUMNS = (
+    "s.id, s.code, s.product_id, p.code, p.name, p.kind, p.category_id, u.name, u.is_weighed, "
+    "p.service_minutes, s.variant_name, s.attributes, s.retail_price_fen, s.member_price_fen, "
+    "s.scale_plu, s.is_active, p.is_active, s.change_seq"
+)
 
 
-def _till_queryset(queryset: QuerySet[SKU], store_id: int | None) -> QuerySet[SKU]:
-    if store_id is not None:
-        queryset = queryset.annotate(store_price_fen=_store_price_subquery(store_id))
-    return queryset
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
 
 
-def _till_rows(
-    queryset: QuerySet[SKU], store_id: int | None, limit: int | None = None
+def _till_sql(where: str, tail: str = "") -> str:
+    from mendian.catalog.models import Product, Unit
+
+    return (
+        f"SELECT {_TILL_COLUMNS}, (SELECT sp.retail_price_fen FROM {_table(StorePrice)} sp "
+        f"WHERE sp.store_id = %s AND sp.sku_id = s.id) "
+        f"FROM {_table(SKU)} s JOIN {_table(Product)} p ON p.id = s.product_id "
+        f"LEFT JOIN {_table(Unit)} u ON u.id = p.unit_id WHERE {where} {tail}"
+    )
+
+
+def _till_rows_sql(
+    where: str, params: list[Any], store_id: int | None, tail: str = ""
 ) -> list[dict[str, Any]]:
-    """SKU rows as the till wants them: two queries (SKUs with product and store price, barcodes)."""
-    fields = [*TILL_FIELDS, "store_price_fen"] if store_id is not None else list(TILL_FIELDS)
-    values = _till_queryset(queryset, store_id).values(*fields)
-    rows = list(values[:limit] if limit is not None else values)
-    barcodes: dict[int, list[str]] = defaultdict(list)
-    if rows:
-        for sku_id, code in (
-            Barcode.objects.filter(sku_id__in=[row["id"] for row in rows])
-            .order_by("sku_id", "-is_primary", "id")
-            .values_list("sku_id", "code")
-        ):
-            barcodes[sku_id].append(code)
+    """SKU rows as the till wants them: one query for SKUs with product, unit and the store's price,
+    one for their barcodes."""
+    with connection.cursor() as cursor:
+        cursor.execute(_till_sql(where, tail), [store_id if store_id is not None else -1, *params])
+        rows = cursor.fetchall()
+        barcodes: dict[int, list[str]] = defaultdict(list)
+        if rows:
+            ids = [row[0] for row in rows]
+            placeholders = ", ".join(["%s"] * len(ids))
+            cursor.execute(
+                f"SELECT sku_id, code FROM {_table(Barcode)} WHERE sku_id IN ({placeholders}) "
+                "ORDER BY sku_id, is_primary DESC, id",
+                ids,
+            )
+            for sku_id, code in cursor.fetchall():
+                barcodes[sku_id].append(code)
     items = []
-    for row in rows:
-        store_price = row.get("store_price_fen")
+    for (
+        sku_id,
+        code,
+        product_id,
+        product_code,
+        name,
+        kind,
+        category_id,
+        unit,
+        is_weighed,
+        service_minutes,
+        variant_name,
+        attributes,
+        retail_price_fen,
+        member_price_fen,
+        scale_plu,
+        sku_active,
+        product_active,
+        change_seq,
+        store_price_fen,
+    ) in rows:
         items.append(
             {
-                "id": row["id"],
-                "code": row["code"],
-                "product_id": row["product_id"],
-                "product_code": row["product__code"],
-                "name": row["product__name"],
-                "variant_name": row["variant_name"],
-                "attributes": row["attributes"],
-                "kind": row["product__kind"],
-                "category_id": row["product__category_id"],
-                "unit": row["product__unit__name"],
-                "is_weighed": bool(row["product__unit__is_weighed"]),
-                "service_minutes": row["product__service_minutes"],
-                "barcodes": barcodes.get(row["id"], []),
-                "scale_plu": row["scale_plu"],
-                "retail_price_fen": row["retail_price_fen"],
-                "member_price_fen": row["member_price_fen"],
-                "store_price_fen": store_price,
-                "price_fen": store_price if store_price is not None else row["retail_price_fen"],
-                "is_active": row["is_active"] and row["product__is_active"],
-                "change_seq": row["change_seq"],
+                "id": sku_id,
+                "code": code,
+                "product_id": product_id,
+                "product_code": product_code,
+                "name": name,
+                "variant_name": variant_name,
+                "attributes": json.loads(attributes) if isinstance(attributes, str) else attributes,
+                "kind": kind,
+                "category_id": category_id,
+                "unit": unit,
+                "is_weighed": bool(is_weighed),
+                "service_minutes": service_minutes,
+                "barcodes": barcodes.get(sku_id, []),
+                "scale_plu": scale_plu,
+                "retail_price_fen": retail_price_fen,
+                "member_price_fen": member_price_fen,
+                "store_price_fen": store_price_fen,
+                "price_fen": store_price_fen if store_price_fen is not None else retail_price_fen,
+                "is_active": bool(sku_active) and bool(product_active),
+                "change_seq": change_seq,
             }
         )
     return items
 
 
-def _sellable() -> Q:
-    return Q(is_active=True, product__is_active=True)
+_SELLABLE = "s.is_active = %s AND p.is_active = %s"
 
 
 # --- look-up and search --------------------------------------------------------------------------
@@ -169,29 +189,27 @@ def till_lookup(*, code: str, store_id: int | None) -> LookupResult | None:
     if not code or len(code) > 48:
         return None
     if code.isdigit():
-        rows = _till_rows(
-            SKU.objects.filter(_sellable(), barcodes__code__in=barcode_candidates(code)), store_id, 1
+        candidates = barcode_candidates(code)
+        rows = _till_rows_sql(
+            f"{_SELLABLE} AND s.id IN (SELECT b.sku_id FROM {_table(Barcode)} b "
+            f"WHERE b.code IN ({', '.join(['%s'] * len(candidates))}))",
+            [True, True, *candidates],
+            store_id,
+            "LIMIT 1",
         )
         if rows:
             return LookupResult(item=rows[0], matched_by="barcode")
         reading = scale_barcode_parse(code)
         if reading is not None:
-            rows = _till_rows(SKU.objects.filter(_sellable(), scale_plu=reading.plu), store_id, 1)
+            rows = _till_rows_sql(
+                f"{_SELLABLE} AND s.scale_plu = %s", [True, True, reading.plu], store_id, "LIMIT 1"
+            )
             if rows:
                 return LookupResult(item=rows[0], matched_by="scale", scale=reading)
-    rows = _till_rows(SKU.objects.filter(_sellable(), code=code), store_id, 1)
+    rows = _till_rows_sql(f"{_SELLABLE} AND s.code = %s", [True, True, code], store_id, "LIMIT 1")
     if rows:
         return LookupResult(item=rows[0], matched_by="sku_code")
     return None
-
-
-def _prefix_range(queryset: QuerySet[SearchKey], prefix: str) -> QuerySet[SearchKey]:
-    """key starts with prefix, as an index range scan in byte order on both databases."""
-    field = "key"
-    if connection.vendor == "postgresql":
-        queryset = queryset.alias(key_c=Collate("key", "C"))  # matches the catalog_searchkey_key_c index
-        field = "key_c"
-    return queryset.filter(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
 
 
 def till_search(*, q: str, store_id: int | None, limit: int = 20) -> list[dict[str, Any]]:
@@ -202,16 +220,25 @@ def till_search(*, q: str, store_id: int | None, limit: int = 20) -> list[dict[s
     if not term:
         return []
     product_ids: list[int] = []
-    seen: set[int] = set()
-    for product_id in _prefix_range(SearchKey.objects.all(), term).values_list("product_id", flat=True)[
-        : limit * 4
-    ]:
-        if product_id not in seen:
-            seen.add(product_id)
-            product_ids.append(product_id)
+    key = (
+        'key COLLATE "C"' if connection.vendor == "postgresql" else "key"
+    )  # the catalog_searchkey_key_c index
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT product_id FROM {_table(SearchKey)} WHERE {key} >= %s AND {key} < %s LIMIT %s",
+            [term, term + "\U0010ffff", limit * 4],
+        )
+        for (product_id,) in cursor.fetchall():
+            if product_id not in product_ids:
+                product_ids.append(product_id)
     if not product_ids:
         return []
-    items = _till_rows(SKU.objects.filter(_sellable(), product_id__in=product_ids[:limit]), store_id)
+    chosen = product_ids[:limit]
+    items = _till_rows_sql(
+        f"{_SELLABLE} AND s.product_id IN ({', '.join(['%s'] * len(chosen))})",
+        [True, True, *chosen],
+        store_id,
+    )
     rank = {product_id: index for index, product_id in enumerate(product_ids)}
     items.sort(key=lambda item: (rank[item["product_id"]], item["code"]))
     return items[:limit]
@@ -234,8 +261,9 @@ def catalog_changes(*, since: int, limit: int = CHANGES_DEFAULT_LIMIT, store_id:
     catalogue. Two queries per page whatever its size."""
     limit = max(1, min(limit, CHANGES_MAX_LIMIT))
     since = max(0, since)
-    queryset = SKU.objects.filter(change_seq__gt=since).order_by("change_seq")
-    items = _till_rows(queryset, store_id, limit + 1)
+    items = _till_rows_sql(
+        "s.change_seq > %s", [since], store_id, f"ORDER BY s.change_seq LIMIT {int(limit) + 1}"
+    )
     has_more = len(items) > limit
     items = items[:limit]
     next_cursor = items[-1]["change_seq"] if items else since

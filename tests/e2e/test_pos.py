@@ -148,6 +148,10 @@ def sign_in(page: Any, base: str, register_token: str, employee_no: str, pin: st
     page.fill("#pos-register-token", register_token)
     page.keyboard.press("Enter")
     page.fill("#pos-employee-no", employee_no)
+    # a wrong PIN first: the API's own (translated) error message reaches the cashier
+    page.fill("#pos-pin", "0000")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("message")).to_have_text("登录信息错误。")
     page.fill("#pos-pin", pin)
     page.keyboard.press("Enter")
     expect(page.locator("#pos-search")).to_be_focused()

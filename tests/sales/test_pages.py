@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +204,34 @@ def test_the_api_order_gives_the_receipt_link_the_page_serves(
     status, order = api.get(f"/sales/orders/{cash_order.pk}")
     assert status == 200
     assert Client().get(order["receipt_url"]).status_code == 200
+
+
+def test_refund_slip_prints_the_returned_line_and_opens_the_drawer_for_cash(
+    cash_order: Any, chain: Any, cashier_a: StaffProfile, token_for: Any, tmp_path: Path
+) -> None:
+    # given the customer brings back one bottle of water paid in cash
+    water = cash_order.lines.get(name="农夫山泉")
+    ret, _created = sales_services.order_return(
+        user=cashier_a.user,
+        order=cash_order,
+        register=chain.register_a,
+        client_return_id=str(uuid.uuid4()),
+        lines=[sales_services.ReturnLineInput(order_line_id=water.pk, qty=1)],
+        reason="破损",
+    )
+    target = tmp_path / "lp0"
+    Register.objects.filter(pk=chain.register_a.pk).update(printer_url=f"file://{target}", paper_width_mm=58)
+    # when the till prints the refund slip
+    response = _till_client(cashier_a, chain.register_a, token_for).post(
+        f"/pos/returns/{ret.pk}/print/", data="{}", content_type="application/json"
+    )
+    # then the slip names the original order, the line, the refund and opens the drawer to pay it out
+    assert response.status_code == 200
+    assert response.json()["printed"] is True
+    text = target.read_bytes().decode("gb18030", errors="replace")
+    assert "退款" in text
+    assert f"{cash_order.number} / R{ret.pk}" in text
+    assert "农夫山泉" in text
+    assert "退款合计" in text and "2.00" in text
+    assert "备注：破损" in text
+    assert b"\x1bp\x00" in target.read_bytes()

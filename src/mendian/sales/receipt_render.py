@@ -209,6 +209,54 @@ def receipt_from_order(order: Any, *, receipt_url: str = "", is_reprint: bool = 
     )
 
 
+def receipt_from_return(ret: Any, *, is_reprint: bool = False) -> Receipt:
+    """Read a saved return (with its lines and refund tenders) into a refund slip."""
+    store = ret.store
+    cashier = getattr(ret, "cashier", None)
+    profile = getattr(cashier, "staff", None) if cashier is not None else None
+    original = ret.order.number if getattr(ret, "order_id", None) else ""
+    lines = tuple(
+        ReceiptLine(
+            name=line.name,
+            qty=line.qty,
+            unit_price_fen=line.refund_fen // line.qty if line.qty else line.refund_fen,
+            list_price_fen=line.refund_fen // line.qty if line.qty else line.refund_fen,
+            discount_fen=0,
+            total_fen=line.refund_fen,
+        )
+        for line in ret.lines.all()
+    )
+    tenders = tuple(
+        ReceiptTender(
+            kind=tender.kind,
+            label=tender_label(tender.kind),
+            amount_fen=tender.amount_fen,
+            detail=tender_detail(tender),
+        )
+        for tender in ret.tenders.all()
+    )
+    return Receipt(
+        store_name=store.name,
+        store_address=store.address,
+        store_phone=store.phone,
+        register_name=ret.register.name if getattr(ret, "register_id", None) else "",
+        order_number=f"{original} / R{ret.pk}" if original else f"R{ret.pk}",
+        created_at=ret.created_at,
+        cashier_name=getattr(profile, "display_name", "") or (str(cashier) if cashier is not None else ""),
+        lines=lines,
+        subtotal_fen=ret.refund_fen,
+        discount_fen=0,
+        total_fen=ret.refund_fen,
+        paid_fen=ret.refund_fen,
+        change_fen=0,
+        tenders=tenders,
+        note=ret.reason or "",
+        is_training=bool(getattr(ret, "is_training", False)),
+        is_reprint=is_reprint,
+        is_refund=True,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Plain text layout (shared by ESC/POS; also handy to read in tests and logs)
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from mendian.core.api_errors import error_response
 from mendian.core.errors import DomainError
 from mendian.sales.printing import receipt_print, receipt_reprint_record
-from mendian.sales.receipt_render import receipt_from_order
+from mendian.sales.receipt_render import receipt_from_order, receipt_from_return
 from mendian.stores.selectors import permission_check, scope_to_stores
 
 RECEIPT_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -84,6 +84,7 @@ def pos_page(request: HttpRequest) -> HttpResponse:
             "api": "/api/v1",
             "printUrl": reverse("sales:receipt_print", args=[0]).replace("/0/", "/{id}/"),
             "findOrderUrl": reverse("sales:order_find"),
+            "returnPrintUrl": reverse("sales:return_print", args=[0]).replace("/0/", "/{id}/"),
             "displayUrl": reverse("sales:display", args=[0]).replace("/0/", "/{id}/"),
             "denominations": CASH_DENOMINATIONS_FEN,
         },
@@ -206,6 +207,39 @@ def receipt_print_view(request: HttpRequest, order_id: int) -> HttpResponse:
             "receipt_url": receipt_url,
             "is_reprint": is_reprint,
         },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_POST
+def return_print_view(request: HttpRequest, return_id: int) -> HttpResponse:
+    """Print the refund slip of a return on the register's printer; a cash refund opens the drawer."""
+    from mendian.sales.models import Return
+
+    user = _api_user(request)
+    if user is None:
+        return error_response(401, "unauthenticated", _("Sign in first."))
+    try:
+        permission_check(user, "sales.view_return")
+    except DomainError as error:
+        return error_response(error.status, error.code, error.message, error.details)
+    ret = (
+        scope_to_stores(Return.objects.all(), user)
+        .select_related("store", "register", "order", "cashier__staff")
+        .prefetch_related("lines", "tenders")
+        .filter(pk=return_id)
+        .first()
+    )
+    if ret is None:
+        return error_response(404, "not_found", _("Not found."))
+    register = getattr(request, "mendian_register", None) or ret.register
+    result = receipt_print(
+        receipt=receipt_from_return(ret),
+        printer_url=register.printer_url,
+        paper_width_mm=register.paper_width_mm,
+    )
+    return JsonResponse(
+        {"printed": result.printed, "has_printer": bool(register.printer_url), "error": result.error},
         json_dumps_params={"ensure_ascii": False},
     )
 

@@ -990,6 +990,14 @@
           this.fail(error.status === 404 ? { message: S.order_not_found } : error);
         }
       },
+      async printReturn(returnId) {
+        try {
+          const data = await this.api("POST", C.returnPrintUrl.replace("{id}", returnId), {});
+          if (data.has_printer && !data.printed) this.flash(this.t("print_failed", { error: data.error }), "error");
+        } catch (error) {
+          this.flash(this.t("print_failed", { error: error.message || "" }), "error");
+        }
+      },
       returnableQty(line) {
         return line.qty - (line.refunded_qty || 0);
       },
@@ -1021,6 +1029,7 @@
           );
           this.returnResult = result;
           this.flash(this.t("return_done", { amount: yuan(result.refund_fen) }));
+          this.printReturn(result.id);
           this.returnOrder = await this.api("GET", `/sales/orders/${this.returnOrder.id}`);
           this.returnQty = {};
           this.clientReturnId = newId();

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from mendian.catalog.demo import demo_catalog
+from mendian.inventory.demo import demo_inventory
 from mendian.stores import services as store_services
 from mendian.stores.models import Register, StaffProfile, Store
 from mendian.stores.roles import roles_sync
@@ -75,6 +76,7 @@ def demo_load() -> list[str]:
     with transaction.atomic():
         tokens = demo_stores()
     demo_catalog()
+    demo_inventory()
     lines = [f"后台 Back office: /admin/  (password for every login: {DEMO_PASSWORD})"]
     for username, employee_no, name, roles, store_codes, _all_stores, pin in DEMO_STAFF:
         where = ",".join(store_codes) or "ALL"

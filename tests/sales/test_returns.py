@@ -163,3 +163,74 @@ def test_other_stores_order_is_404(
     assert (status, listed) == (200, [])
     status, listed = till.api.get("/sales/orders", register_id=till.chain.register_a.pk)
     assert [o["id"] for o in listed] == [order["id"]]
+
+
+def test_exchange_uses_the_refund_as_credit_for_the_new_sale(till: Till, manager_a: StaffProfile) -> None:
+    # given a sale of 2 × 12.50 paid in cash
+    s1, s2, _s3 = till.skus
+    _, order = till.api.post(
+        "/sales/orders",
+        order_body(till.chain.register_a.pk, [(s1, 2)], [{"kind": "cash", "amount_fen": 2500}]),
+    )
+    body = {
+        "client_return_id": str(uuid.uuid4()),
+        "order_id": order["id"],
+        "register_id": till.chain.register_a.pk,
+        "return_lines": [{"order_line_id": order["lines"][0]["id"], "qty": 2}],
+        "reason": "换款",
+        "sale": {
+            "client_order_id": str(uuid.uuid4()),
+            "lines": [{"sku_id": s2.pk, "qty": 1}],
+            "tenders": [{"kind": "cash", "amount_fen": 800, "tendered_fen": 1000}],
+        },
+    }
+    # when both 12.50 items are exchanged for one 33.00 item: 25.00 credit, 8.00 more in cash
+    status, exchange = till.api.post("/sales/exchanges", body)
+    # then
+    assert status == 201, exchange
+    assert exchange["returned"]["refund_fen"] == 2500
+    assert [(t["kind"], t["amount_fen"]) for t in exchange["returned"]["tenders"]] == [
+        ("exchange_credit", 2500)
+    ]
+    new_order = exchange["order"]
+    assert [(t["kind"], t["amount_fen"], t["change_fen"]) for t in new_order["tenders"]] == [
+        ("exchange_credit", 2500, 0),
+        ("cash", 800, 200),
+    ]
+    assert exchange["returned"]["exchange_order_id"] == new_order["id"]
+    assert on_hand(till.chain.store_a, s1) == 100
+    assert on_hand(till.chain.store_a, s2) == 99
+    # the drawer took 25.00 first, then 10.00 with 2.00 change; no cash went out for the return
+    shift = Shift.objects.get(pk=till.shift.pk)
+    assert shift.cash_balance_fen == 20000 + 2500 + 800
+    assert CashDrawerEntry.objects.filter(kind="refund_out").count() == 0
+    # a repeat gives the same exchange back
+    status, again = till.api.post("/sales/exchanges", body)
+    assert status == 200
+    assert again["order"]["id"] == new_order["id"]
+
+
+def test_exchange_for_cheaper_goods_refunds_the_rest(till: Till) -> None:
+    s1, _s2, s3 = till.skus
+    _, order = till.api.post(
+        "/sales/orders",
+        order_body(
+            till.chain.register_a.pk, [(s1, 1)], [{"kind": "card", "amount_fen": 1250, "card_last4": "4321"}]
+        ),
+    )
+    status, exchange = till.api.post(
+        "/sales/exchanges",
+        {
+            "client_return_id": str(uuid.uuid4()),
+            "order_id": order["id"],
+            "register_id": till.chain.register_a.pk,
+            "return_lines": [{"order_line_id": order["lines"][0]["id"], "qty": 1}],
+            "sale": {"client_order_id": str(uuid.uuid4()), "lines": [{"sku_id": s3.pk, "qty": 1}]},
+        },
+    )
+    assert status == 201, exchange
+    assert sorted((t["kind"], t["amount_fen"]) for t in exchange["returned"]["tenders"]) == [
+        ("card", 1250 - 990),
+        ("exchange_credit", 990),
+    ]
+    assert exchange["order"]["total_fen"] == 990

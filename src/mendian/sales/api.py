@@ -15,6 +15,8 @@ from mendian.sales.schemas import (
     DailyCloseOut,
     ExceptionIn,
     ExceptionOut,
+    ExchangeIn,
+    ExchangeOut,
     HeldIn,
     HeldOut,
     OrderIn,
@@ -181,6 +183,52 @@ def return_unreceipted(request: HttpRequest, payload: UnreceiptedReturnIn) -> St
         reason=payload.reason,
     )
     return Status(201 if created else 200, selectors.return_out(selectors.return_get(request.user, ret.pk)))
+
+
+def _tender_inputs(tenders: list[Any]) -> list[services.TenderInput]:
+    return [
+        services.TenderInput(
+            kind=tender.kind,
+            amount_fen=tender.amount_fen,
+            tendered_fen=tender.tendered_fen,
+            reference=tender.reference,
+            card_last4=tender.card_last4,
+            approval_code=tender.approval_code,
+        )
+        for tender in tenders
+    ]
+
+
+@router.post(
+    "/exchanges", response={200: ExchangeOut, 201: ExchangeOut}, summary="Exchange: a return and a sale"
+)
+def exchange_create(request: HttpRequest, payload: ExchangeIn) -> Status:
+    permission_check(request.user, "sales.refund_order")
+    permission_check(request.user, "sales.add_order")
+    order = selectors.order_get(request.user, payload.order_id)
+    register = selectors.register_for_sale(request.user, payload.register_id)
+    ret, result = services.order_exchange(
+        user=request.user,
+        order=order,
+        register=register,
+        client_return_id=str(payload.client_return_id),
+        return_lines=[
+            services.ReturnLineInput(order_line_id=line.order_line_id, qty=line.qty)
+            for line in payload.return_lines
+        ],
+        client_order_id=str(payload.sale.client_order_id),
+        lines=_line_inputs(payload.sale.lines),
+        tenders=_tender_inputs(payload.sale.tenders),
+        restock=payload.restock,
+        reason=payload.reason,
+        member_id=payload.sale.member_id,
+        note=payload.sale.note,
+    )
+    body = {
+        "returned": selectors.return_out(selectors.return_get(request.user, ret.pk)),
+        "order": selectors.order_out(result.order, result.lines, result.tenders),
+    }
+    return Status(201 if result.created else 200, body)
 
 
 @router.get("/returns/{return_id}", response=ReturnOut, summary="One return")

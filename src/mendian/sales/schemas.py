@@ -307,3 +307,26 @@ class ExceptionOut(Schema):
     details: dict[str, object]
     is_training: bool
     created_at: datetime
+
+
+class ExchangeSaleIn(Schema):
+    client_order_id: UUID
+    lines: list[CartLineIn] = Field(min_length=1, max_length=200)
+    tenders: list[TenderIn] = Field(default_factory=list, max_length=20)
+    member_id: int | None = None
+    note: str = Field(default="", max_length=500)
+
+
+class ExchangeIn(Schema):
+    client_return_id: UUID
+    order_id: int
+    register_id: int
+    return_lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
+    restock: bool = True
+    reason: str = Field(default="", max_length=200)
+    sale: ExchangeSaleIn
+
+
+class ExchangeOut(Schema):
+    returned: ReturnOut
+    order: OrderOut

@@ -137,14 +137,19 @@ def _tender_apply(tender: TenderInput) -> None:
         raise TenderInvalid(_("Keep only the last 4 digits of a card."), details={"kind": tender.kind})
 
 
-def tenders_settle(*, total_fen: int, tenders: list[TenderInput], round_cash: bool) -> Settlement:
+def tenders_settle(
+    *, total_fen: int, tenders: list[TenderInput], round_cash: bool, credit_fen: int = 0
+) -> Settlement:
     """Check that the tenders cover the total and work out change and cash rounding.
 
     Non-cash tenders pay exactly their amount and together may not exceed the total (no change from a
     card). Cash pays what is left, rounded to the jiao when the store rounds cash; what is handed over
-    beyond that is change, given from the last cash tender."""
+    beyond that is change, given from the last cash tender. `credit_fen` is the credit of goods
+    returned in the same exchange, spent first."""
     for tender in tenders:
         _tender_apply(tender)
+    if credit_fen:
+        tenders = [TenderInput(kind=TenderKind.EXCHANGE_CREDIT, amount_fen=credit_fen), *tenders]
     non_cash = [tender for tender in tenders if tender.kind != TenderKind.CASH]
     cash = [tender for tender in tenders if tender.kind == TenderKind.CASH]
     non_cash_fen = sum(tender.amount_fen for tender in non_cash)
@@ -361,6 +366,7 @@ def order_checkout(
     manual_discount_fen: int = 0,
     authorizer: AuthorizerInput | None = None,
     reason: str = "",
+    exchange_credit_fen: int = 0,
 ) -> CheckoutResult:
     """Sell a cart at a till: price it, check the tenders cover it, and write the order, lines,
     tenders, stock moves, cash-drawer entries and shift rollup in one transaction.
@@ -408,7 +414,10 @@ def order_checkout(
         )
     try:
         settlement = tenders_settle(
-            total_fen=priced.total_fen, tenders=tenders, round_cash=store.cash_rounding_to_jiao
+            total_fen=priced.total_fen,
+            tenders=tenders,
+            round_cash=store.cash_rounding_to_jiao,
+            credit_fen=exchange_credit_fen,
         )
     except (TendersInsufficient, TenderExceedsTotal, TenderInvalid, TenderUnsupported) as exc:
         exception_record(
@@ -773,6 +782,67 @@ def order_return(
         return winner, False
 
 
+def order_exchange(
+    *,
+    user: Any,
+    order: Order,
+    register: Register,
+    client_return_id: str,
+    return_lines: list[ReturnLineInput],
+    client_order_id: str,
+    lines: list[LineInput],
+    tenders: list[TenderInput],
+    restock: bool = True,
+    reason: str = "",
+    member_id: int | None = None,
+    note: str = "",
+) -> tuple[Return, CheckoutResult]:
+    """An exchange is a return and a new sale settled together, in one transaction: the refund of the
+    returned goods pays for the new ones first; the customer pays any difference with the usual
+    tenders, or gets the rest back on the original tenders."""
+    existing = Return.objects.filter(client_return_id=client_return_id).first()
+    if existing is not None and existing.exchange_order_id is not None:
+        repeat = _existing_checkout(
+            Order.objects.get(pk=existing.exchange_order_id), register=register, lines=lines
+        )
+        return existing, repeat
+    if existing is not None:
+        raise IdempotencyMismatch(details={"return_id": existing.pk})
+    if order.store_id != register.store_id:
+        raise ReturnInvalid(
+            _("Return goods at a till of the store that sold them."), code="return_wrong_store"
+        )
+    if not return_lines or any(line.qty <= 0 for line in return_lines):
+        raise ReturnInvalid()
+    priced, _infos = cart_price(store=register.store, lines=lines, member_id=member_id)
+    with transaction.atomic():
+        ret = _order_return_write(
+            user=user,
+            order=order,
+            register=register,
+            client_return_id=client_return_id,
+            lines=return_lines,
+            restock=restock,
+            reason=reason,
+            credit_cap_fen=priced.total_fen,
+        )
+        result = order_checkout(
+            user=user,
+            register=register,
+            client_order_id=client_order_id,
+            lines=lines,
+            tenders=tenders,
+            member_id=member_id,
+            note=note,
+            exchange_credit_fen=ret.exchange_credit_fen,  # type: ignore[attr-defined]
+        )
+        if not result.created:
+            raise IdempotencyMismatch(details={"order_id": result.order.pk})
+        Return.objects.filter(pk=ret.pk).update(exchange_order=result.order)
+        ret.exchange_order_id = result.order.pk
+    return ret, result
+
+
 @transaction.atomic
 def _order_return_write(
     *,
@@ -783,6 +853,7 @@ def _order_return_write(
     lines: list[ReturnLineInput],
     restock: bool,
     reason: str,
+    credit_cap_fen: int = 0,
 ) -> Return:
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if locked.status not in (Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED):
@@ -816,7 +887,9 @@ def _order_return_write(
     )
     remaining = [tender.amount_fen - tender.refunded_fen for tender in tenders]
     refund_total = min(sum(refunds.values()), sum(remaining))
-    shares = allocate(refund_total, remaining) if tenders else []
+    # In an exchange the refund first pays for the new goods; only the rest goes back to the tenders.
+    credit = min(refund_total, max(0, credit_cap_fen))
+    shares = allocate(refund_total - credit, remaining) if tenders else []
     ret = Return.objects.create(
         store_id=locked.store_id,
         register_id=register.pk,
@@ -867,8 +940,12 @@ def _order_return_write(
                 reference=tender.reference,
             )
         )
+    if credit:
+        refunds_by_kind[TenderKind.EXCHANGE_CREDIT] += credit
+        tender_rows.append(ReturnTender(ret_id=ret.pk, kind=TenderKind.EXCHANGE_CREDIT, amount_fen=credit))
     ReturnTender.objects.bulk_create(tender_rows)
     OrderTender.objects.bulk_update(tenders, ["refunded_fen"])
+    ret.exchange_credit_fen = credit  # type: ignore[attr-defined]
     all_back = all(line.refunded_qty == line.qty for line in OrderLine.objects.filter(order_id=locked.pk))
     Order.objects.filter(pk=locked.pk).update(
         refunded_fen=F("refunded_fen") + refund_total,

@@ -365,3 +365,13 @@ def test_checkout_query_count_does_not_grow_with_lines(
     assert status == 201
     # and the whole request, sign-in and permissions included, stays small
     assert len(one_line.captured_queries) <= 24
+
+
+def test_errors_are_translated(till: Till) -> None:
+    body = order_body(till.chain.register_a.pk, [(till.skus[0], 1)], [{"kind": "cash", "amount_fen": 100}])
+    till.api.language = "zh-hans"
+    status, error = till.api.post("/sales/orders", body)
+    assert (status, error["error"]["message"]) == (400, "付款金额不足以支付总额。")
+    till.api.language = "zh-hant"
+    status, error = till.api.post("/sales/orders", body)
+    assert error["error"]["message"] == "付款金額不足以支付總額。"

@@ -154,10 +154,12 @@ def test_card_over_total_is_refused(till: Till) -> None:
     assert Order.objects.count() == 0
 
 
-def test_points_tender_not_available_yet(till: Till) -> None:
+def test_points_tender_needs_a_member(till: Till) -> None:
+    # Points and stored value are taken by the members app (tests/members/test_checkout_integration.py).
     body = order_body(till.chain.register_a.pk, [(till.skus[0], 1)], [{"kind": "points", "amount_fen": 1250}])
     status, error = till.api.post("/sales/orders", body)
-    assert (status, error["error"]["code"]) == (400, "tender_unsupported")
+    assert (status, error["error"]["code"]) == (400, "member_required")
+    assert Order.objects.count() == 0
 
 
 def test_out_of_stock_is_refused_and_logged(till: Till) -> None:

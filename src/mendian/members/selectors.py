@@ -198,3 +198,8 @@ def wallet_history(member: Member, *, limit: int = 50) -> list[dict[str, Any]]:
             "created_at",
         )[:limit]
     ]
+
+
+def member_pricing_by_id(member_id: int) -> Any:
+    """The pricing view of a member by id, for the till (one query)."""
+    return member_pricing_for(member_get(member_id))

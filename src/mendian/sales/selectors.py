@@ -125,10 +125,12 @@ def sku_infos(*, store: Store, sku_ids: list[int]) -> dict[int, SkuInfo]:
 
 
 def member_pricing_lookup(member_id: int | None) -> MemberPricing | None:
-    """What a member is entitled to at the till. The members app plugs its tiers in here."""
+    """What a member is entitled to at the till: the member's tier (members app); unknown ids are refused."""
     if member_id is None:
         return None
-    return None
+    from mendian.members.selectors import member_pricing_by_id
+
+    return member_pricing_by_id(member_id)  # type: ignore[no-any-return]
 
 
 def cart_price(

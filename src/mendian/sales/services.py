@@ -24,6 +24,7 @@ from mendian.core.money import allocate, round_half_up, round_to_jiao
 from mendian.core.services import audit_record
 from mendian.inventory.errors import StockInsufficient
 from mendian.inventory.services import StockChange, stock_apply
+from mendian.members import services as member_services
 from mendian.promotions.pricing import refund_share_fen
 from mendian.sales.errors import (
     AuthorizationFailed,
@@ -63,6 +64,7 @@ from mendian.stores.models import Register, StaffProfile, Store
 from mendian.stores.selectors import staff_store_ids
 
 PERMISSION_OVERRIDE = "sales.override_price"
+MEMBER_TENDER_KINDS = (TenderKind.POINTS, TenderKind.STORED_VALUE)
 MAX_LINES = 200
 _STOCK_CHANGE_FIELDS = set(StockChange.__dataclass_fields__)
 
@@ -121,10 +123,15 @@ class CheckoutResult:
 
 
 def _tender_apply(tender: TenderInput) -> None:
-    """The one place that knows how each kind of tender is taken. Points and stored value are settled
-    by the members app inside the checkout transaction once it plugs in here."""
-    if tender.kind in (TenderKind.POINTS, TenderKind.STORED_VALUE, TenderKind.EXCHANGE_CREDIT):
+    """The one place that knows how each kind of tender is taken. Points and stored value are taken
+    from the member's ledgers by the members app inside the checkout transaction (_member_books)."""
+    if tender.kind == TenderKind.EXCHANGE_CREDIT:
         raise TenderUnsupported(details={"kind": tender.kind})
+    if tender.kind in MEMBER_TENDER_KINDS:
+        # Taken from the member's ledgers by members.services inside the checkout transaction.
+        if tender.amount_fen <= 0:
+            raise TenderInvalid(details={"kind": tender.kind})
+        return
     if tender.kind not in (TenderKind.CASH, TenderKind.CARD, TenderKind.PENDING_DIGITAL):
         raise TenderInvalid(details={"kind": tender.kind})
     if tender.amount_fen < 0 or (tender.tendered_fen is not None and tender.tendered_fen < 0):
@@ -565,6 +572,9 @@ def _checkout_write(
             for tender in settlement.tenders
         ]
     )
+    _member_books(
+        order=order, member_id=member_id, priced=priced, infos=infos, settlement=settlement, user=user
+    )
     if not training:
         assert shift is not None
         stock_apply(
@@ -646,6 +656,45 @@ def _checkout_write(
             register_id=register.pk,
         )
     return CheckoutResult(order=order, lines=order_lines, tenders=order_tenders, created=True)
+
+
+def _member_books(
+    *,
+    order: Order,
+    member_id: int | None,
+    priced: Any,
+    infos: dict[int, SkuInfo],
+    settlement: Settlement,
+    user: Any,
+) -> None:
+    """Points and stored-value tenders come off the member's ledgers; a completed order earns points.
+    A training till never touches real balances."""
+    member_tenders = [
+        (tender.kind, tender.amount_fen, tender.reference)
+        for tender in settlement.tenders
+        if tender.kind in MEMBER_TENDER_KINDS
+    ]
+    if member_id is None or order.is_training:
+        if member_tenders:
+            raise TenderInvalid(
+                _("Attach a member (not on a training till) to pay with points or stored value."),
+                code="member_required",
+            )
+        return
+    member_services.checkout_member_books(
+        member_id=member_id,
+        order_id=order.pk,
+        order_total_fen=order.total_fen,
+        store_id=order.store_id,
+        member_tenders=member_tenders,
+        earn_lines=[
+            member_services.EarnLine(priced_line.total_fen, infos[priced_line.sku_id].category_id)
+            for priced_line in priced.lines
+        ]
+        if order.status == Order.Status.COMPLETED
+        else None,
+        actor_id=user.pk,
+    )
 
 
 @transaction.atomic
@@ -887,9 +936,6 @@ def _order_return_write(
     )
     remaining = [tender.amount_fen - tender.refunded_fen for tender in tenders]
     refund_total = min(sum(refunds.values()), sum(remaining))
-    # In an exchange the refund first pays for the new goods; only the rest goes back to the tenders.
-    credit = min(refund_total, max(0, credit_cap_fen))
-    shares = allocate(refund_total - credit, remaining) if tenders else []
     ret = Return.objects.create(
         store_id=locked.store_id,
         register_id=register.pk,
@@ -903,6 +949,24 @@ def _order_return_write(
         reason=reason,
         refund_fen=refund_total,
     )
+    if locked.member_id is not None and not training:
+        # Points the returned goods earned come back; what the member already spent of them is kept
+        # out of the refund (members.services never takes a balance below zero).
+        points_short_fen = member_services.return_member_points(
+            member_id=locked.member_id,
+            order_id=locked.pk,
+            return_id=ret.pk,
+            refund_fen=sum(refunds.values()),
+            store_id=locked.store_id,
+            actor_id=user.pk,
+        )
+        if points_short_fen:
+            refund_total -= min(points_short_fen, refund_total)
+            Return.objects.filter(pk=ret.pk).update(refund_fen=refund_total)
+            ret.refund_fen = refund_total
+    # In an exchange the refund first pays for the new goods; only the rest goes back to the tenders.
+    credit = min(refund_total, max(0, credit_cap_fen))
+    shares = allocate(refund_total - credit, remaining) if tenders else []
     excess = sum(refunds.values()) - refund_total  # cash rounding left less paid than the lines' totals
     line_rows = []
     for line in order_lines:
@@ -946,6 +1010,17 @@ def _order_return_write(
     ReturnTender.objects.bulk_create(tender_rows)
     OrderTender.objects.bulk_update(tenders, ["refunded_fen"])
     ret.exchange_credit_fen = credit  # type: ignore[attr-defined]
+    if locked.member_id is not None and not training:
+        member_services.return_member_tenders(
+            member_id=locked.member_id,
+            order_id=locked.pk,
+            return_id=ret.pk,
+            refunds=[
+                (kind, amount) for kind, amount in refunds_by_kind.items() if kind in MEMBER_TENDER_KINDS
+            ],
+            store_id=locked.store_id,
+            actor_id=user.pk,
+        )
     all_back = all(line.refunded_qty == line.qty for line in OrderLine.objects.filter(order_id=locked.pk))
     Order.objects.filter(pk=locked.pk).update(
         refunded_fen=F("refunded_fen") + refund_total,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -107,6 +107,37 @@ def _serial_may_move(serial: SerialNumber, *, store_id: int, reason: str, qty: i
     if reason == Reason.TRANSFER_IN:
         return serial.status == SerialStatus.IN_TRANSIT
     return serial.status == SerialStatus.REMOVED
+
+
+def _rows_update(model: type[models.Model], values: dict[int, dict[str, Any]], **same: Any) -> None:
+    """One UPDATE … SET col = CASE id WHEN … END for many rows: Django's bulk_update builds an
+    expression per row and field, which costs more Python time than the whole rest of a checkout."""
+    if not values:
+        return
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    pk_column = connection.ops.quote_name(str(meta.pk.column))  # type: ignore[union-attr]
+    assignments: list[str] = []
+    params: list[Any] = []
+    for name in next(iter(values.values())):
+        field = meta.get_field(name)
+        cast = "BIGINT" if isinstance(field, models.BigIntegerField | models.ForeignKey) else None
+        cases = []
+        for pk, row in values.items():
+            cases.append(f"WHEN %s THEN {'CAST(%s AS BIGINT)' if cast else '%s'}")
+            params.extend([pk, row[name]])
+        column = connection.ops.quote_name(str(field.column))  # type: ignore[union-attr]
+        assignments.append(f"{column} = CASE {pk_column} {' '.join(cases)} END")
+    for name, value in same.items():
+        field = meta.get_field(name)
+        assignments.append(f"{connection.ops.quote_name(str(field.column))} = %s")  # type: ignore[union-attr]
+        params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
+    placeholders = ", ".join(["%s"] * len(values))
+    params.extend(values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk_column} IN ({placeholders})", params
+        )
 
 
 @transaction.atomic
@@ -217,13 +248,17 @@ def stock_apply(
     for level in levels:
         level.on_hand_qty = running[level.sku_id]
         level.updated_at = now
-    StockLevel.objects.bulk_update(levels, ["on_hand_qty", "updated_at"])
-    if batch_stocks:
-        BatchStock.objects.bulk_update(batch_stocks, ["qty"])
+    _rows_update(
+        StockLevel, {level.pk: {"on_hand_qty": level.on_hand_qty} for level in levels}, updated_at=now
+    )
+    _rows_update(BatchStock, {row.pk: {"qty": row.qty} for row in batch_stocks})
     if new_serials:
         SerialNumber.objects.bulk_create(new_serials)
-    if changed_serials:
-        SerialNumber.objects.bulk_update(changed_serials, ["status", "store", "updated_at"])
+    _rows_update(
+        SerialNumber,
+        {row.pk: {"status": row.status, "store": row.store_id} for row in changed_serials},
+        updated_at=now,
+    )
     return StockMove.objects.bulk_create(entries)
 
 

@@ -95,6 +95,7 @@ def test_cashier_sells_returns_and_closes_the_shift(
     page.fill("#pos-tender-amount", "100")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("change")).to_have_text("¥86.50")
+    page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos-sale-done.png"))
     expect(display.get_by_text("谢谢惠顾！")).to_be_visible()
     order = Order.objects.get()
     assert (order.total_fen, order.paid_fen, order.change_fen) == (1350, 1350, 8650)
@@ -205,8 +206,9 @@ def test_search_hold_resume_manager_discount_and_split_tender(
 
     # split tender: 4 yuan by bank card (last 4 digits only), the rest in cash
     page.keyboard.press("F9")
-    page.get_by_role("button", name="银行卡").click()
+    page.keyboard.press("F6")  # bank card
     page.fill("#pos-tender-amount", "4")
+    page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos-tender-768.png"))
     page.fill("input[name=card_last4]", "1234")
     page.fill("input[name=approval_code]", "886655")
     page.locator("#pos-tender-amount").press("Enter")

@@ -235,3 +235,13 @@ def test_refund_slip_prints_the_returned_line_and_opens_the_drawer_for_cash(
     assert "退款合计" in text and "2.00" in text
     assert "备注：破损" in text
     assert b"\x1bp\x00" in target.read_bytes()
+
+
+def test_e_receipt_page_reads_a_fixed_number_of_queries(
+    cash_order: Any, django_assert_max_num_queries: Any
+) -> None:
+    # one query for the order with its store, register and cashier, one each for lines and tenders
+    client = Client()
+    with django_assert_max_num_queries(3):
+        response = client.get(f"/r/{cash_order.receipt_token}/")
+    assert response.status_code == 200

@@ -10,7 +10,7 @@
     cart: "mendian.pos.cart",
   };
   // A keyboard-wedge scanner types a whole code in a burst: keys closer than this (ms) belong to one scan.
-  const SCAN_MAX_GAP_MS = 40;
+  const SCAN_MAX_GAP_MS = 60;
   const SCAN_MIN_LENGTH = 4;
 
   function readJson(id) {
@@ -137,6 +137,7 @@
       denominations: C.denominations || [],
       // scanner
       scanBuffer: "",
+      lastBurst: "",
       scanLastAt: 0,
       scanStartAt: 0,
       channel: null,
@@ -606,7 +607,7 @@
       async search(byName) {
         const text = this.searchText.trim();
         if (!text) return;
-        if (!byName && /^\d{6,}$/.test(text)) return this.scan(text);
+        if (!byName && /^\d{4,}$/.test(text)) return this.scan(text);
         try {
           const data = await this.api("GET", `/catalog/search?q=${encodeURIComponent(text)}`);
           this.results = listFrom(data).map(skuFrom).filter(Boolean);
@@ -629,12 +630,15 @@
 
       // Returns true when the key finished a scanner burst (and the scan was handled).
       wedge(event) {
-        const now = performance.now();
+        // The time the key was pressed, not when a busy page got round to handling it.
+        const now = event.timeStamp || performance.now();
         if (event.key === "Enter") {
           const code = this.scanBuffer;
           const fast = code.length >= SCAN_MIN_LENGTH && now - this.scanLastAt < SCAN_MAX_GAP_MS * 3;
           this.scanBuffer = "";
-          if (!fast) return false;
+          // In the search box Enter decides with the whole text (see onKey): the burst is only a hint.
+          this.lastBurst = fast ? code : "";
+          if (!fast || (event.target && event.target.id === "pos-search")) return false;
           const target = event.target;
           // The burst also typed into whatever field had focus: take it back out.
           if (target && typeof target.value === "string" && target.value.endsWith(code)) {
@@ -682,6 +686,11 @@
           F9: () => this.openTender(),
           F10: () => this.openShiftPanel(),
         };
+        const tenderKeys = { F5: "cash", F6: "card", F7: "pending_digital" };
+        if (this.modal === "tender" && tenderKeys[key]) {
+          event.preventDefault();
+          return this.chooseTender(tenderKeys[key]);
+        }
         if (fkeys[key]) {
           event.preventDefault();
           if (this.modal && !["F2"].includes(key) && !(this.modal === "done" && key === "F8")) return;
@@ -716,6 +725,15 @@
         }
         if (inSearch && key === "Enter") {
           event.preventDefault();
+          const text = this.searchText.trim();
+          const burst = this.lastBurst;
+          this.lastBurst = "";
+          if (/^\d{4,}$/.test(text)) return this.scan(text);
+          if (burst && text.endsWith(burst)) {
+            // Scanned while a search was half typed: keep the typed part, add the scanned item.
+            const typed = text.slice(0, text.length - burst.length);
+            return this.scan(burst).then(() => (this.searchText = typed));
+          }
           if (this.results.length && this.resultIndex >= 0 && this.searchText.trim() === this.resultsFor) {
             return this.pickResult(this.resultIndex);
           }

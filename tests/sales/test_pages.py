@@ -245,3 +245,21 @@ def test_e_receipt_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(3):
         response = client.get(f"/r/{cash_order.receipt_token}/")
     assert response.status_code == 200
+
+
+def test_drawer_opens_on_the_register_the_till_signed_in_at(
+    chain: Any, cashier_a: StaffProfile, token_for: Any, tmp_path: Path
+) -> None:
+    target = tmp_path / "lp0"
+    Register.objects.filter(pk=chain.register_a.pk).update(printer_url=f"file://{target}")
+    response = _till_client(cashier_a, chain.register_a, token_for).post("/pos/drawer/open/")
+    assert response.status_code == 200
+    assert response.json()["opened"] is True
+    assert target.read_bytes() == b"\x1bp\x00\x32\x32"
+    # a token not bound to a till (a back-office sign-in) opens nothing
+    assert (
+        Client(headers={"authorization": f"Bearer {token_for(cashier_a)}"})
+        .post("/pos/drawer/open/")
+        .status_code
+        == 401
+    )

@@ -118,6 +118,22 @@ def receipt_reprint_record(*, order: Any, actor_id: int | None, register_id: int
     )
 
 
+def drawer_kick_bytes() -> bytes:
+    """ESC/POS: pulse the cash-drawer pin 2 of the receipt printer (the drawer hangs off the printer)."""
+    from escpos.printer import Dummy
+
+    dummy = Dummy()
+    dummy.cashdraw(2)
+    return bytes(dummy.output)
+
+
+def drawer_open(*, printer_url: str) -> PrintResult:
+    """Open the register's cash drawer. The no-sale itself is recorded by the shift's cash API first."""
+    if not printer_url:
+        return PrintResult(False, _("This register has no receipt printer."))
+    return bytes_send(printer_url, drawer_kick_bytes())
+
+
 def receipt_print(
     *, receipt: Receipt, printer_url: str, paper_width_mm: int, open_drawer: bool | None = None
 ) -> PrintResult:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("pos/display/<int:register_id>/", views.display_page, name="display"),
     path("pos/orders/<int:order_id>/print/", views.receipt_print_view, name="receipt_print"),
     path("pos/orders/find/", views.order_find, name="order_find"),
+    path("pos/drawer/open/", views.drawer_open_view, name="drawer_open"),
     path("pos/returns/<int:return_id>/print/", views.return_print_view, name="return_print"),
     path("r/<str:receipt_token>/", views.receipt_page, name="receipt"),
     path("r/<str:receipt_token>/qr.svg", views.receipt_qr, name="receipt_qr"),

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mendian.core.api_errors import error_response
 from mendian.core.errors import DomainError
-from mendian.sales.printing import receipt_print, receipt_reprint_record
+from mendian.sales.printing import drawer_open, receipt_print, receipt_reprint_record
 from mendian.sales.receipt_render import receipt_from_order, receipt_from_return
 from mendian.stores.selectors import permission_check, scope_to_stores
 
@@ -84,6 +84,7 @@ def pos_page(request: HttpRequest) -> HttpResponse:
             "api": "/api/v1",
             "printUrl": reverse("sales:receipt_print", args=[0]).replace("/0/", "/{id}/"),
             "findOrderUrl": reverse("sales:order_find"),
+            "drawerUrl": reverse("sales:drawer_open"),
             "returnPrintUrl": reverse("sales:return_print", args=[0]).replace("/0/", "/{id}/"),
             "displayUrl": reverse("sales:display", args=[0]).replace("/0/", "/{id}/"),
             "denominations": CASH_DENOMINATIONS_FEN,
@@ -240,6 +241,24 @@ def return_print_view(request: HttpRequest, return_id: int) -> HttpResponse:
     )
     return JsonResponse(
         {"printed": result.printed, "has_printer": bool(register.printer_url), "error": result.error},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_POST
+def drawer_open_view(request: HttpRequest) -> HttpResponse:
+    """Kick the drawer of the till this token signed in at, after the till recorded the no-sale."""
+    user = _api_user(request)
+    register = getattr(request, "mendian_register", None)
+    if user is None or register is None:
+        return error_response(401, "unauthenticated", _("Sign in first."))
+    try:
+        permission_check(user, "sales.add_cashdrawerentry")
+    except DomainError as error:
+        return error_response(error.status, error.code, error.message, error.details)
+    result = drawer_open(printer_url=register.printer_url)
+    return JsonResponse(
+        {"opened": result.printed, "has_printer": bool(register.printer_url), "error": result.error},
         json_dumps_params={"ensure_ascii": False},
     )
 

@@ -1095,6 +1095,7 @@
           );
           this.cashMoveAmount = "";
           this.cashMoveReason = "";
+          await this.api("POST", C.drawerUrl, {}); // money goes in or out: open the drawer
           await this.loadXReport();
         } catch (error) {
           this.fail(error);

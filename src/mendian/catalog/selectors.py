@@ -93,10 +93,11 @@ def _till_sql(where: str, tail: str = "") -> str:
     from mendian.catalog.models import Product, Unit
 
     return (
-        f"SELECT {_TILL_COLUMNS}, (SELECT sp.retail_price_fen FROM {_table(StorePrice)} sp "
-        f"WHERE sp.store_id = %s AND sp.sku_id = s.id) "
+        f"SELECT {_TILL_COLUMNS}, sp.retail_price_fen "
         f"FROM {_table(SKU)} s JOIN {_table(Product)} p ON p.id = s.product_id "
-        f"LEFT JOIN {_table(Unit)} u ON u.id = p.unit_id WHERE {where} {tail}"
+        f"LEFT JOIN {_table(Unit)} u ON u.id = p.unit_id "
+        f"LEFT JOIN {_table(StorePrice)} sp ON sp.sku_id = s.id AND sp.store_id = %s "
+        f"WHERE {where} {tail}"
     )
 
 

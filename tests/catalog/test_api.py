@@ -166,3 +166,21 @@ def test_openapi_documents_the_catalog_endpoints(db: None) -> None:
     for path in ("/api/v1/catalog/changes", "/api/v1/catalog/lookup", "/api/v1/catalog/products"):
         assert path in schema["paths"]
     assert "TillItemOut" in schema["components"]["schemas"]
+
+
+def test_store_manager_sets_own_store_price_but_not_another_store_or_the_unified_price(
+    chain: object, manager_a: object, api_as: Callable[..., object], make_product: Callable[..., Product]
+) -> None:
+    sku = SKU.objects.get(product=make_product(retail_price_fen=350))
+    api = api_as(manager_a)
+    status, body = api.put(
+        f"/catalog/skus/{sku.pk}/store-prices/{chain.store_a.pk}", {"retail_price_fen": 330}
+    )
+    assert status == 200 and body["retail_price_fen"] == 330
+    status, _body = api.put(
+        f"/catalog/skus/{sku.pk}/store-prices/{chain.store_b.pk}", {"retail_price_fen": 1}
+    )
+    assert status == 404
+    status, _body = api.put(f"/catalog/skus/{sku.pk}/price", {"retail_price_fen": 1})
+    assert status == 403
+    assert list(StorePrice.objects.values_list("store_id", "retail_price_fen")) == [(chain.store_a.pk, 330)]

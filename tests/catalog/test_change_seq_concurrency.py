@@ -14,7 +14,10 @@ from mendian.catalog.models import SKU, CatalogCounter
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_price_changes_get_distinct_cursors_and_all_reach_the_feed() -> None:
     product = services.product_create_with_variants(
-        code="TEE", name="T恤", retail_price_fen=5900, attributes={"尺码": ["S", "M", "L", "XL", "XXL", "3XL"]}
+        code="TEE",
+        name="T恤",
+        retail_price_fen=5900,
+        attributes={"尺码": ["S", "M", "L", "XL", "XXL", "3XL"]},
     )
     skus = list(product.skus.order_by("pk"))
     cursor = selectors.catalog_changes(since=0, store_id=None).next_cursor
@@ -39,7 +42,9 @@ def test_concurrent_price_changes_get_distinct_cursors_and_all_reach_the_feed() 
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=change_price, args=(sku, 6000 + index)) for index, sku in enumerate(skus)]
+    threads = [
+        threading.Thread(target=change_price, args=(sku, 6000 + index)) for index, sku in enumerate(skus)
+    ]
     threads.append(threading.Thread(target=rename))
     for thread in threads:
         thread.start()

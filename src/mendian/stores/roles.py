@@ -23,6 +23,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "stores.change_register",
             "stores.view_staffprofile",
             "catalog.view_*",
+            "catalog.*_storeprice",  # their own store's price overrides (store-scoped in API and admin)
             "inventory.*",
             "sales.*",
             "members.*",

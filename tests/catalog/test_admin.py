@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -73,3 +74,21 @@ def test_admin_creates_a_variant_matrix_and_imports_a_file(hq_admin: object) -> 
     )
     assert response.status_code == 200 and Product.objects.filter(code="TEA").exists()
     assert AuditEntry.objects.filter(action="product.create").count() == 2
+
+
+def test_sku_admin_prints_a_label_sheet_of_the_selected_skus(
+    hq_admin: object, make_product: Callable[..., Product]
+) -> None:
+    product = make_product(
+        "袜子", code="SOCK", attributes={"颜色": ["黑", "白", "灰"]}, retail_price_fen=1500
+    )
+    client = _login(hq_admin)
+    response = client.post(
+        "/admin/catalog/sku/",
+        {
+            "action": "labels_roll",
+            "_selected_action": [str(pk) for pk in product.skus.values_list("pk", flat=True)],
+        },
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", response.content)) == 3

@@ -17,7 +17,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action
 
-from mendian.catalog import services, spreadsheets
+from mendian.catalog import labels, services, spreadsheets
 from mendian.catalog.models import SKU, Barcode, Brand, Category, PriceChange, Product, StorePrice, Unit
 from mendian.core.errors import DomainError
 from mendian.core.money import fen_from_yuan, yuan_display
@@ -359,7 +359,7 @@ class SkuAdmin(ServiceSavingAdmin):
     search_fields = ["code", "product__name", "product__name_initials", "barcodes__code", "scale_plu"]
     readonly_fields = ["product", "code", "attributes", "change_seq", "updated_at"]
     inlines = [BarcodeInline]
-    actions = ["generate_barcodes"]
+    actions = ["generate_barcodes", "labels_a4", "labels_roll"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("product")
@@ -412,6 +412,24 @@ class SkuAdmin(ServiceSavingAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         return None
+
+    def _labels(self, queryset: QuerySet[SKU], layout: str) -> HttpResponse:
+        contents = labels.label_contents_for(
+            lines=[(sku.pk, 1) for sku in queryset.order_by("code")], store_id=None
+        )
+        response = HttpResponse(
+            labels.labels_pdf(labels.labels_render(contents, layout), layout), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = f'attachment; filename="labels-{layout}.pdf"'
+        return response
+
+    @admin.action(description=_("Print labels: A4 sheet (PDF)"))
+    def labels_a4(self, request: HttpRequest, queryset: QuerySet[SKU]) -> HttpResponse:
+        return self._labels(queryset, "a4")
+
+    @admin.action(description=_("Print labels: 40×30 mm roll (PDF)"))
+    def labels_roll(self, request: HttpRequest, queryset: QuerySet[SKU]) -> HttpResponse:
+        return self._labels(queryset, "roll_40x30")
 
     @admin.action(description=_("Generate in-store barcodes for SKUs without one"))
     def generate_barcodes(self, request: HttpRequest, queryset: QuerySet[SKU]) -> None:

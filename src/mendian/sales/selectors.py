@@ -102,7 +102,9 @@ def sku_infos(*, store: Store, sku_ids: list[int]) -> dict[int, SkuInfo]:
     if missing:
         raise SkuNotFound(details={"sku_ids": missing})
     overrides = dict(
-        StorePrice.objects.filter(store_id=store.pk, sku_id__in=sku_ids).values_list("sku_id", "retail_price_fen")
+        StorePrice.objects.filter(store_id=store.pk, sku_id__in=sku_ids).values_list(
+            "sku_id", "retail_price_fen"
+        )
     )
     infos: dict[int, SkuInfo] = {}
     for sku_id, code, variant, retail, member, product_name, kind, vat, category_id, category_vat in rows:

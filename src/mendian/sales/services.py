@@ -707,6 +707,10 @@ def order_void(*, user: Any, order: Order, reason: str) -> Order:
     lines = list(locked.lines.select_related("sku__product").order_by("line_no"))
     tenders = list(locked.tenders.all())
     if not locked.is_training:
+        # Lock order: order, shift, stock levels — the same as checkout and returns, so no deadlock.
+        shift = Shift.objects.select_for_update().get(pk=locked.shift_id) if locked.shift_id else None
+        if shift is not None and shift.closed_at is not None:
+            raise ShiftClosed()
         stock_apply(
             store=locked.store,
             changes=[
@@ -718,10 +722,7 @@ def order_void(*, user: Any, order: Order, reason: str) -> Order:
             actor_id=user.pk,
             note="void",
         )
-        if locked.shift_id is not None:
-            shift = Shift.objects.select_for_update().get(pk=locked.shift_id)
-            if shift.closed_at is not None:
-                raise ShiftClosed()
+        if shift is not None:
             movements: list[tuple[str, int]] = []
             cash_in = sum(tender.tendered_fen for tender in tenders if tender.kind == TenderKind.CASH)
             change = sum(tender.change_fen for tender in tenders if tender.kind == TenderKind.CASH)

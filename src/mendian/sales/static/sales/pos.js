@@ -857,7 +857,11 @@
       },
       async openTender() {
         if (!this.cart.length) return this.flash(S.cart_empty, "error");
-        if (!this.quote) await this.runQuote();
+        if (!this.quote) {
+          // Price now, and let no scheduled re-quote overtake (and discard) this one.
+          clearTimeout(this._quoteTimer);
+          await this.runQuote();
+        }
         if (!this.quote) return;
         this.tenders = [];
         this.chooseTender("cash");

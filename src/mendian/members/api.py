@@ -81,7 +81,14 @@ def member_search(request: HttpRequest, q: str = "") -> list[dict[str, Any]]:
 def member_resolve_code(request: HttpRequest, payload: ResolveCodeIn) -> dict[str, Any]:
     permission_check(request.user, "members.view_member")
     member, live = services.member_code_resolve(code=payload.code)
-    return {**selectors.member_out(member, request.user), "live_code": live}
+    program = selectors.program_get()
+    return {
+        **selectors.member_out(member, request.user),
+        "live_code": live,
+        "points_per_yuan_redeemed": program.points_per_yuan_redeemed,
+        "points_redeem_cap_bp": program.points_redeem_cap_bp,
+        "wallet_code_required_above_fen": program.wallet_code_required_above_fen,
+    }
 
 
 @router.get("/top-up-plans", response=list[TopUpPlanOut], summary="Top-up offers")

@@ -91,7 +91,7 @@ class Tier(models.Model):
     threshold_points = models.BigIntegerField(_("points threshold"), default=0)
     window_days = models.PositiveIntegerField(_("rolling window (days)"), default=365)
     discount_bp = models.PositiveIntegerField(
-        _("discount (basis points)"), default=0, help_text=_("500 = 5 % off")
+        _("discount (basis points)"), default=0, help_text=_("500 = 5 percent off")
     )
     points_multiplier_bp = models.PositiveIntegerField(_("points multiplier (basis points)"), default=10000)
     member_price_eligible = models.BooleanField(_("member prices apply"), default=True)

@@ -40,6 +40,9 @@ class ResolvedMemberOut(MemberOut):
     live_code: bool = Field(
         description="True when a live QR was scanned (the member is present with their phone)."
     )
+    points_per_yuan_redeemed: int
+    points_redeem_cap_bp: int
+    wallet_code_required_above_fen: int
 
 
 class MemberRegisterIn(Schema):

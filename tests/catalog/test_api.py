@@ -184,3 +184,29 @@ def test_store_manager_sets_own_store_price_but_not_another_store_or_the_unified
     status, _body = api.put(f"/catalog/skus/{sku.pk}/price", {"retail_price_fen": 1})
     assert status == 403
     assert list(StorePrice.objects.values_list("store_id", "retail_price_fen")) == [(chain.store_a.pk, 330)]
+
+
+def test_change_feed_json_written_by_the_database_equals_the_selector_rows(
+    chain: object, cashier_a: object, api_as: Callable[..., object], make_product: Callable[..., Product]
+) -> None:
+    from mendian.catalog.models import Unit
+    from mendian.catalog.selectors import catalog_changes
+
+    kilogram = Unit.objects.create(name="千克", is_weighed=True)
+    pork = SKU.objects.get(product=make_product("五花肉", code="PORK", unit=kilogram, retail_price_fen=3580))
+    services.sku_update(sku=pork, scale_plu="00001")
+    cola = SKU.objects.get(product=make_product("可口可乐", code="COLA", barcodes=[ean13("690000000001")]))
+    services.barcode_add(sku=cola, code="036000291452")
+    services.store_price_set(store=chain.store_a, sku=cola, retail_price_fen=300)
+    make_product("洗剪吹", code="CUT", kind="service", service_minutes=45, retail_price_fen=4800)
+    tee = make_product("T恤", code="TEE", attributes={"颜色": ["白"], "尺码": ["S", "M"]}, member_price_fen=4900)
+    services.sku_update(sku=tee.skus.order_by("code").first(), is_active=False)
+    status, body = api_as(cashier_a, chain.register_a).get("/catalog/changes", since=0, limit=3)
+    expected = catalog_changes(since=0, limit=3, store_id=chain.store_a.pk)
+    assert status == 200 and body["items"] == expected.items
+    assert (body["next_cursor"], body["has_more"]) == (expected.next_cursor, True)
+    status, body = api_as(cashier_a, chain.register_a).get("/catalog/changes", since=body["next_cursor"])
+    rest = catalog_changes(since=expected.next_cursor, store_id=chain.store_a.pk)
+    assert body["items"] == rest.items and len(rest.items) == 2 and body["has_more"] is False
+    cola_row = next(item for page in (expected.items, rest.items) for item in page if item["code"] == "COLA")
+    assert cola_row["barcodes"] == [ean13("690000000001"), "036000291452"] and cola_row["price_fen"] == 300

@@ -13,6 +13,7 @@ through GET /api/v1/catalog/changes.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -204,12 +205,14 @@ def run(sku_count: int) -> None:
 
     for limit in (5000, 1000):
         start, start_cpu = time.perf_counter(), time.process_time()
-        cursor, items, pages = 0, 0, 0
+        cursor, items, pages, parse_s = 0, 0, 0, 0.0
         while True:
             response = client.get(
                 "/api/v1/catalog/changes", {"since": cursor, "limit": limit}, headers=headers
             )
-            body = response.json()
+            parse_start = time.perf_counter()
+            body = json.loads(response.content)  # what the till does with the page
+            parse_s += time.perf_counter() - parse_start
             items += len(body["items"])
             pages += 1
             cursor = body["next_cursor"]
@@ -218,7 +221,7 @@ def run(sku_count: int) -> None:
         elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         print(
             f"full change-feed download, pages of {limit}: {items:,} SKUs in {pages} requests, "
-            f"wall {elapsed:.2f} s, cpu {elapsed_cpu:.2f} s"
+            f"wall {elapsed:.2f} s (of which the till parsing JSON {parse_s:.2f} s), cpu {elapsed_cpu:.2f} s"
         )
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 

@@ -10,7 +10,7 @@ import pytest
 
 from mendian.catalog.services import product_create_with_variants
 from mendian.inventory.services import StockChange, stock_apply
-from mendian.sales.models import Order, Shift
+from mendian.sales.models import ExceptionLog, Order, Shift
 from mendian.stores.models import StaffProfile
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -192,6 +192,19 @@ def test_search_hold_resume_manager_discount_and_split_tender(
     page.locator("[data-modal=held] .held button").first.click()
     expect(page.get_by_test_id("cart-line")).to_have_count(2)
     expect(page.get_by_test_id("total")).to_have_text("¥7.00")
+
+    # a scanned line taken off again (F4) is voided, and the void lands in the managers' exception log
+    scan(page, "6902345678903")
+    expect(page.get_by_test_id("total")).to_have_text("¥15.50")
+    page.keyboard.press("F4")
+    expect(page.get_by_test_id("cart-line")).to_have_count(2)
+    expect(page.get_by_test_id("total")).to_have_text("¥7.00")
+    for _attempt in range(50):
+        if ExceptionLog.objects.filter(kind="line_void").exists():
+            break
+        page.wait_for_timeout(100)
+    void = ExceptionLog.objects.get(kind="line_void")
+    assert (void.message, void.amount_fen, void.register_id) == ("奥利奥饼干", 850, chain.register_a.pk)
 
     # "*" : a 1 yuan discount the manager allows with their PIN
     page.locator("#pos-search").focus()

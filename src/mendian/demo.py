@@ -10,6 +10,7 @@ from django.db import transaction
 
 from mendian.catalog.demo import demo_catalog
 from mendian.inventory.demo import demo_inventory
+from mendian.members.demo import demo_members
 from mendian.stores import services as store_services
 from mendian.stores.models import Register, StaffProfile, Store
 from mendian.stores.roles import roles_sync
@@ -77,6 +78,7 @@ def demo_load() -> list[str]:
         tokens = demo_stores()
     demo_catalog()
     demo_inventory()
+    member_lines = demo_members()
     lines = [f"后台 Back office: /admin/  (password for every login: {DEMO_PASSWORD})"]
     for username, employee_no, name, roles, store_codes, _all_stores, pin in DEMO_STAFF:
         where = ",".join(store_codes) or "ALL"
@@ -86,4 +88,5 @@ def demo_load() -> list[str]:
     lines.append("Register device tokens (for /pos/ and the API):")
     for key, token in sorted(tokens.items()):
         lines.append(f"  {key}: {token}")
+    lines.extend(member_lines)
     return lines

@@ -926,7 +926,10 @@ def count_card_redeem(
     """Use one service of a count card: the card must be the member's, active, unexpired, valid in this
     store and cover the service; uses never go below zero."""
     card = (
-        CountCard.objects.select_for_update().select_related("plan").filter(pk=card_id, member=member).first()
+        CountCard.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .filter(pk=card_id, member=member)
+        .first()
     )
     if card is None:
         raise CountCardUnavailable(code="count_card_not_found")
@@ -1027,7 +1030,12 @@ def membership_renew(
     *, member: Member, payment_method: str, store_id: int | None = None
 ) -> MembershipPayment:
     """Extend the card by its plan's validity, from its end (or from today when it has lapsed)."""
-    card = MembershipCard.objects.select_for_update().select_related("plan").filter(member=member).first()
+    card = (
+        MembershipCard.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .filter(member=member)
+        .first()
+    )
     if card is None:
         raise MembershipInvalid(_("The member has no paid card to renew."), code="membership_missing")
     start = max(card.expires_at, timezone.now())
@@ -1052,7 +1060,10 @@ def membership_upgrade(
 ) -> MembershipPayment:
     """Move a valid card to a higher plan, paying the price difference; the end date stays."""
     card = (
-        MembershipCard.objects.select_for_update().select_related("plan__tier").filter(member=member).first()
+        MembershipCard.objects.select_for_update(of=("self",))
+        .select_related("plan__tier")
+        .filter(member=member)
+        .first()
     )
     if card is None or card.expires_at <= timezone.now():
         raise MembershipInvalid(_("Only a valid card can be upgraded."), code="membership_missing")
@@ -1110,7 +1121,7 @@ def tiers_review(*, now: dt.datetime | None = None) -> int:
     changed = 0
     for member_id in Member.objects.filter(is_active=True).values_list("pk", flat=True).iterator():
         with transaction.atomic():
-            member = Member.objects.select_for_update().select_related("tier").get(pk=member_id)
+            member = Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member_id)
             best = tier_qualified(member=member, now=now)
             if (best.pk if best else None) != member.tier_id:
                 reason = (

@@ -377,3 +377,17 @@ def test_errors_are_translated(till: Till) -> None:
     till.api.language = "zh-hant"
     status, error = till.api.post("/sales/orders", body)
     assert error["error"]["message"] == "付款金額不足以支付總額。"
+
+
+def test_ids_beyond_a_bigint_are_refused_not_crashed(till: Till) -> None:
+    huge = 2**70
+    status, error = till.api.get(f"/sales/orders/{huge}")
+    assert (status, error["error"]["code"]) == (422, "validation_error")
+    status, error = till.api.get("/sales/orders", register_id=huge)
+    assert (status, error["error"]["code"]) == (422, "validation_error")
+    body = order_body(till.chain.register_a.pk, [(till.skus[0], 1)], [{"kind": "cash", "amount_fen": 1250}])
+    body["lines"][0]["sku_id"] = huge
+    status, error = till.api.post("/sales/orders", body)
+    assert (status, error["error"]["code"]) == (422, "validation_error")
+    status, error = till.api.post(f"/sales/shifts/{till.shift.pk}/close", {"counted": {str(huge): 1}})
+    assert (status, error["error"]["code"]) == (422, "validation_error")

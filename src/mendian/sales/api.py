@@ -19,6 +19,7 @@ from mendian.sales.schemas import (
     ExchangeOut,
     HeldIn,
     HeldOut,
+    Id,
     OrderIn,
     OrderOut,
     QuoteIn,
@@ -100,14 +101,14 @@ def order_create(request: HttpRequest, payload: OrderIn) -> Status:
 
 
 class OrderFilter(Schema):
-    store_id: int | None = None
-    register_id: int | None = None
+    store_id: Id | None = None
+    register_id: Id | None = None
     date_from: date | None = None
     date_to: date | None = None
     status: str | None = None
     is_training: bool | None = None
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 @router.get("/orders", response=list[OrderOut], summary="Orders of my stores")
@@ -126,13 +127,13 @@ def order_list(request: HttpRequest, filters: Query[OrderFilter]) -> list[dict[s
 
 
 @router.get("/orders/{order_id}", response=OrderOut, summary="One order")
-def order_detail(request: HttpRequest, order_id: int) -> dict[str, Any]:
+def order_detail(request: HttpRequest, order_id: Id) -> dict[str, Any]:
     permission_check(request.user, "sales.view_order")
     return selectors.order_detail_out(selectors.order_get(request.user, order_id))
 
 
 @router.post("/orders/{order_id}/void", response=OrderOut, summary="Void an unpaid order")
-def order_void(request: HttpRequest, order_id: int, payload: VoidIn) -> dict[str, Any]:
+def order_void(request: HttpRequest, order_id: Id, payload: VoidIn) -> dict[str, Any]:
     permission_check(request.user, "sales.change_order")
     order = selectors.order_get(request.user, order_id)
     services.order_void(user=request.user, order=order, reason=payload.reason)
@@ -144,7 +145,7 @@ def order_void(request: HttpRequest, order_id: int, payload: VoidIn) -> dict[str
     response={200: ReturnOut, 201: ReturnOut},
     summary="Return goods of an order",
 )
-def order_return(request: HttpRequest, order_id: int, payload: ReturnIn) -> Status:
+def order_return(request: HttpRequest, order_id: Id, payload: ReturnIn) -> Status:
     permission_check(request.user, "sales.refund_order")
     order = selectors.order_get(request.user, order_id)
     register_id = payload.register_id or getattr(getattr(request, "mendian_register", None), "pk", None)
@@ -232,7 +233,7 @@ def exchange_create(request: HttpRequest, payload: ExchangeIn) -> Status:
 
 
 @router.get("/returns/{return_id}", response=ReturnOut, summary="One return")
-def return_detail(request: HttpRequest, return_id: int) -> dict[str, Any]:
+def return_detail(request: HttpRequest, return_id: Id) -> dict[str, Any]:
     permission_check(request.user, "sales.view_order")
     return selectors.return_out(selectors.return_get(request.user, return_id))
 
@@ -267,14 +268,14 @@ def held_create(request: HttpRequest, payload: HeldIn) -> Status:
 
 
 @router.get("/held", response=list[HeldOut], summary="Held carts of a register")
-def held_list(request: HttpRequest, register_id: int) -> list[dict[str, Any]]:
+def held_list(request: HttpRequest, register_id: Id) -> list[dict[str, Any]]:
     permission_check(request.user, "sales.view_heldorder")
     register = selectors.register_for_sale(request.user, register_id)
     return [_held_out(held) for held in selectors.held_list(request.user, register)]
 
 
 @router.delete("/held/{held_id}", response={204: None}, summary="Resume or discard a held cart")
-def held_delete(request: HttpRequest, held_id: int) -> Status:
+def held_delete(request: HttpRequest, held_id: Id) -> Status:
     permission_check(request.user, "sales.delete_heldorder")
     services.held_delete(held=selectors.held_get(request.user, held_id))
     return Status(204, None)
@@ -292,7 +293,7 @@ def shift_open(request: HttpRequest, payload: ShiftOpenIn) -> Status:
 
 
 @router.get("/shifts/current", response={200: ShiftReportOut}, summary="The open shift of a register")
-def shift_current(request: HttpRequest, register_id: int) -> dict[str, Any]:
+def shift_current(request: HttpRequest, register_id: Id) -> dict[str, Any]:
     permission_check(request.user, "sales.view_shift")
     register = selectors.register_for_sale(request.user, register_id)
     shift = selectors.shift_current(register)
@@ -302,7 +303,7 @@ def shift_current(request: HttpRequest, register_id: int) -> dict[str, Any]:
 
 
 @router.post("/shifts/{shift_id}/cash", response=ShiftReportOut, summary="Paid in, paid out, or no-sale")
-def shift_cash(request: HttpRequest, shift_id: int, payload: ShiftCashIn) -> dict[str, Any]:
+def shift_cash(request: HttpRequest, shift_id: Id, payload: ShiftCashIn) -> dict[str, Any]:
     permission_check(request.user, "sales.add_cashdrawerentry")
     shift = selectors.shift_get(request.user, shift_id)
     shift = services.shift_cash_move(
@@ -316,7 +317,7 @@ def shift_cash(request: HttpRequest, shift_id: int, payload: ShiftCashIn) -> dic
 
 
 @router.get("/shifts/{shift_id}/report", response=ShiftReportOut, summary="X report (or Z once closed)")
-def shift_report(request: HttpRequest, shift_id: int) -> dict[str, Any]:
+def shift_report(request: HttpRequest, shift_id: Id) -> dict[str, Any]:
     permission_check(request.user, "sales.view_shift")
     return selectors.shift_report(selectors.shift_get(request.user, shift_id))
 
@@ -324,7 +325,7 @@ def shift_report(request: HttpRequest, shift_id: int) -> dict[str, Any]:
 @router.post(
     "/shifts/{shift_id}/close", response=ShiftReportOut, summary="Close with counted cash → Z report"
 )
-def shift_close(request: HttpRequest, shift_id: int, payload: ShiftCloseIn) -> dict[str, Any]:
+def shift_close(request: HttpRequest, shift_id: Id, payload: ShiftCloseIn) -> dict[str, Any]:
     permission_check(request.user, "sales.change_shift")
     shift = selectors.shift_get(request.user, shift_id)
     shift = services.shift_close(user=request.user, shift=shift, counted=payload.counted)
@@ -332,7 +333,7 @@ def shift_close(request: HttpRequest, shift_id: int, payload: ShiftCloseIn) -> d
 
 
 @router.get("/daily-close", response=DailyCloseOut, summary="A store's day: all shifts summed")
-def daily_close(request: HttpRequest, store_id: int, date: date) -> dict[str, Any]:
+def daily_close(request: HttpRequest, store_id: Id, date: date) -> dict[str, Any]:
     permission_check(request.user, "sales.view_shift")
     store = store_get(request.user, store_id)
     return selectors.daily_close(store, date)
@@ -375,7 +376,7 @@ def exception_create(request: HttpRequest, payload: ExceptionIn) -> Status:
 @router.get("/exceptions", response=list[ExceptionOut], summary="Exception log of my stores")
 def exception_list(
     request: HttpRequest,
-    store_id: int | None = None,
+    store_id: Id | None = None,
     kind: str | None = None,
     date_from: date | None = None,
     limit: int = 100,

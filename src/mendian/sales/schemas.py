@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Schema
 from pydantic import Field
 
 MAX_FEN = 10**12
-MAX_QTY = 1_000_000
+MAX_QTY = 100_000
+MAX_ID = 2**63 - 1  # a database bigint: larger ids would overflow the driver, not just miss
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Denomination = Annotated[int, Field(ge=1, le=1_000_000)]
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 class CartLineIn(Schema):
-    sku_id: int = Field(gt=0)
+    sku_id: Id
     qty: int = Field(gt=0, le=MAX_QTY)
     serials: list[str] = Field(default_factory=list, max_length=1000)
-    batch_id: int | None = None
+    batch_id: Id | None = None
     price_override_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
     is_gift: bool = False
 
 
 class QuoteIn(Schema):
-    register_id: int
+    register_id: Id
     lines: list[CartLineIn] = Field(min_length=1, max_length=200)
-    member_id: int | None = None
+    member_id: Id | None = None
     manual_discount_fen: int = Field(default=0, ge=0, le=MAX_FEN)
 
 
@@ -65,9 +70,9 @@ class TenderIn(Schema):
 
 class OrderIn(Schema):
     client_order_id: UUID
-    register_id: int
+    register_id: Id
     lines: list[CartLineIn] = Field(min_length=1, max_length=200)
-    member_id: int | None = None
+    member_id: Id | None = None
     note: str = Field(default="", max_length=500)
     manual_discount_fen: int = Field(default=0, ge=0, le=MAX_FEN)
     authorizer: AuthorizerIn | None = None
@@ -141,27 +146,27 @@ class VoidIn(Schema):
 
 
 class ReturnLineIn(Schema):
-    order_line_id: int
+    order_line_id: Id
     qty: int = Field(gt=0, le=MAX_QTY)
 
 
 class ReturnIn(Schema):
     client_return_id: UUID
-    register_id: int | None = None
+    register_id: Id | None = None
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
     restock: bool = True
     reason: str = Field(default="", max_length=200)
 
 
 class UnreceiptedLineIn(Schema):
-    sku_id: int
+    sku_id: Id
     qty: int = Field(gt=0, le=MAX_QTY)
     refund_unit_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
 
 
 class UnreceiptedReturnIn(Schema):
     client_return_id: UUID
-    register_id: int
+    register_id: Id
     lines: list[UnreceiptedLineIn] = Field(min_length=1, max_length=200)
     restock: bool = True
     reason: str = Field(min_length=1, max_length=200)
@@ -199,7 +204,7 @@ class ReturnOut(Schema):
 
 
 class HeldIn(Schema):
-    register_id: int
+    register_id: Id
     label: str = Field(default="", max_length=100)
     cart: dict[str, object]
     total_fen: int = Field(default=0, ge=0, le=MAX_FEN)
@@ -216,7 +221,7 @@ class HeldOut(Schema):
 
 
 class ShiftOpenIn(Schema):
-    register_id: int
+    register_id: Id
     float_fen: int = Field(default=0, ge=0, le=MAX_FEN)
 
 
@@ -227,7 +232,7 @@ class ShiftCashIn(Schema):
 
 
 class ShiftCloseIn(Schema):
-    counted: dict[int, int] = Field(default_factory=dict)
+    counted: dict[Denomination, Count] = Field(default_factory=dict, max_length=50)
 
 
 class ShiftReportOut(Schema):
@@ -288,7 +293,7 @@ class DailyCloseOut(Schema):
 
 
 class ExceptionIn(Schema):
-    register_id: int
+    register_id: Id
     kind: Literal["line_void", "order_void", "price_missing", "tender_failed", "out_of_stock"]
     message: str = Field(default="", max_length=300)
     amount_fen: int | None = Field(default=None, ge=-MAX_FEN, le=MAX_FEN)
@@ -313,14 +318,14 @@ class ExchangeSaleIn(Schema):
     client_order_id: UUID
     lines: list[CartLineIn] = Field(min_length=1, max_length=200)
     tenders: list[TenderIn] = Field(default_factory=list, max_length=20)
-    member_id: int | None = None
+    member_id: Id | None = None
     note: str = Field(default="", max_length=500)
 
 
 class ExchangeIn(Schema):
     client_return_id: UUID
-    order_id: int
-    register_id: int
+    order_id: Id
+    register_id: Id
     return_lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
     restock: bool = True
     reason: str = Field(default="", max_length=200)

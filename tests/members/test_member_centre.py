@@ -79,3 +79,19 @@ def test_profile_consent_and_ledgers(django_capture_on_commit_callbacks: Callabl
     for path in ["/m/cards/", "/m/orders/", "/m/referral/"]:
         assert client.get(path).status_code == 200
     assert member.referral_code in client.get("/m/referral/").content.decode()
+
+
+def test_referral_link_links_the_new_member_to_the_referrer(
+    make_member: Callable[..., Member], django_capture_on_commit_callbacks: Callable[..., object]
+) -> None:
+    referrer = make_member("13711115555")
+    client = Client()
+    page = client.get(f"/m/login/?ref={referrer.referral_code}").content.decode()
+    assert f'value="{referrer.referral_code}"' in page
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        client.post("/m/login/", {"phone": "13711116666", "action": "send", "ref": referrer.referral_code})
+    code = re.search(r"\d{6}", ConsoleSms.objects.latest("id").text)
+    assert code is not None
+    client.post("/m/login/", {"phone": "13711116666", "code": code.group(), "ref": referrer.referral_code})
+    friend = Member.objects.latest("id")
+    assert friend.referred_by_id == referrer.pk and friend.channel == Member.Channel.REFERRAL

@@ -138,6 +138,7 @@
       // scanner
       scanBuffer: "",
       lastBurst: "",
+      scanFallback: "",
       scanLastAt: 0,
       scanStartAt: 0,
       channel: null,
@@ -586,6 +587,9 @@
       // ---------------------------------------------------------------- scan and search
       async scan(code) {
         code = String(code).trim();
+        // A second code to try when this one is unknown (kept on the app, so wrappers of scan() need not pass it).
+        const fallbackCode = this.scanFallback;
+        this.scanFallback = "";
         if (!code) return;
         this.searchText = "";
         this.results = [];
@@ -596,6 +600,7 @@
           this.addSku(sku, 1);
         } catch (error) {
           if (error.status !== 404) return this.fail(error);
+          if (fallbackCode) return this.scan(fallbackCode);
           // Not a code: a fast typist's "kkkl" + Enter is a search, not a scan.
           if (!/^\d+$/.test(code)) {
             this.searchText = code;
@@ -728,7 +733,17 @@
           const text = this.searchText.trim();
           const burst = this.lastBurst;
           this.lastBurst = "";
-          if (/^\d{4,}$/.test(text)) return this.scan(text);
+          // The whole box is a code, also when a slow page split the scanner's burst in two; if it is
+          // not, the burst alone is (digits typed by hand, then a scan).
+          if (/^\d{4,}$/.test(text) && (!burst || text.endsWith(burst))) {
+            this.scanFallback = burst && burst !== text ? burst : "";
+            return this.scan(text);
+          }
+          // The scan began before the box had focus: its first characters never reached the box.
+          if (burst && burst.endsWith(text)) {
+            this.searchText = "";
+            return this.scan(burst);
+          }
           if (burst && text.endsWith(burst)) {
             // Scanned while a search was half typed: keep the typed part, add the scanned item.
             const typed = text.slice(0, text.length - burst.length);

@@ -98,7 +98,8 @@ def test_customer_pays_with_points_at_the_till_and_sees_them_on_the_phone(
         page.keyboard.press("Enter")
     expect(page.get_by_test_id("total")).to_have_text("¥25.00")
 
-    # the customer shows the live QR; the scanner types it like any code
+    # the customer opens the card and shows the live QR (valid 60 s); the scanner types it like any code
+    phone_page.reload()
     code = phone_page.get_by_test_id("member-qr").get_attribute("data-code")
     page.locator("#pos-search").focus()
     page.keyboard.type(code)

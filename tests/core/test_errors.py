@@ -45,3 +45,9 @@ def test_session_post_without_csrf_is_refused(hq_admin, chain):
     )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "csrf_failed"
+
+
+def test_an_id_too_large_for_the_database_is_a_422_not_a_500(hq_admin, api_as):
+    status, body = api_as(hq_admin).get("/stores/registers", store_id=10**30)
+    assert status == 422
+    assert body["error"]["code"] == "value_out_of_range"

@@ -22,6 +22,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expectations() -> None:
+    """Assertions wait up to 15 s: CI machines have two cores shared with the server under test."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
@@ -41,7 +49,7 @@ def browser() -> Iterator[object]:
 def page(browser: object, live_server: object) -> Iterator[object]:
     """A fresh browser context (Simplified Chinese, desktop size) per test."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
     context.close()
@@ -53,7 +61,7 @@ def phone_page(browser: object, live_server: object) -> Iterator[object]:
     context = browser.new_context(  # type: ignore[attr-defined]
         locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
     context.close()

@@ -22,6 +22,7 @@ def install_handlers(api: Any) -> None:
     """Map every exception an endpoint can raise on its way out to the error format."""
     from django.core.exceptions import PermissionDenied
     from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.db import DataError
     from ninja.errors import AuthenticationError, HttpError, ValidationError
 
     from mendian.core.errors import DomainError
@@ -60,6 +61,16 @@ def install_handlers(api: Any) -> None:
     @api.exception_handler(DjangoValidationError)
     def django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         return error_response(422, "validation_error", " ".join(exc.messages), {"messages": exc.messages})
+
+    @api.exception_handler(OverflowError)
+    def overflow_error(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        # A number larger than the database can hold came in (an id of 10**30, say): the input is wrong.
+        return error_response(422, "value_out_of_range", _("A number in the request is out of range."))
+
+    @api.exception_handler(DataError)
+    def data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+        # The database refused a value (out of range, too long): the transaction was rolled back.
+        return error_response(422, "value_out_of_range", _("A value in the request is out of range."))
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

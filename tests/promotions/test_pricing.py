@@ -66,14 +66,18 @@ def test_manual_discount_allocated_exactly() -> None:
 
 
 def test_manual_discount_capped_at_cart_value() -> None:
-    cart = price_cart(lines=[CartLine(sku_id=1, qty=1, list_price_fen=500)], context=ctx(manual_discount_fen=900))
+    cart = price_cart(
+        lines=[CartLine(sku_id=1, qty=1, list_price_fen=500)], context=ctx(manual_discount_fen=900)
+    )
     assert cart.total_fen == 0
     assert cart.manual_discount_fen == 500
 
 
 def test_refund_shares_add_up_to_the_line_total() -> None:
     # a line of 3 units that cost 1000 fen in all: returning one unit at a time gives 333, 333, 334
-    shares = [refund_share_fen(line_total_fen=1000, line_qty=3, refunded_qty=i, return_qty=1) for i in range(3)]
+    shares = [
+        refund_share_fen(line_total_fen=1000, line_qty=3, refunded_qty=i, return_qty=1) for i in range(3)
+    ]
     assert shares == [333, 333, 334]
     with pytest.raises(ValueError):
         refund_share_fen(line_total_fen=1000, line_qty=3, refunded_qty=2, return_qty=2)

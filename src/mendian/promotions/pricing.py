@@ -84,7 +84,11 @@ def _unit_price(line: CartLine, member: MemberPricing | None) -> tuple[int, str]
         return max(0, min(line.price_override_fen, line.list_price_fen)), REASON_PRICE_OVERRIDE
     best, reason = line.list_price_fen, REASON_LIST_PRICE
     if member is not None:
-        if member.member_price_eligible and line.member_price_fen is not None and line.member_price_fen < best:
+        if (
+            member.member_price_eligible
+            and line.member_price_fen is not None
+            and line.member_price_fen < best
+        ):
             best, reason = max(0, line.member_price_fen), REASON_MEMBER_PRICE
         if 0 < member.tier_discount_bp <= BASIS_POINTS:
             tier_price = round_half_up(
@@ -129,7 +133,11 @@ def price_cart(*, lines: list[CartLine], context: PricingContext) -> PricedCart:
     subtotal = sum(line.list_price_fen * line.qty for line in lines)
     total = sum(line.total_fen for line in priced)
     return PricedCart(
-        lines=priced, subtotal_fen=subtotal, discount_fen=subtotal - total, total_fen=total, manual_discount_fen=manual
+        lines=priced,
+        subtotal_fen=subtotal,
+        discount_fen=subtotal - total,
+        total_fen=total,
+        manual_discount_fen=manual,
     )
 
 

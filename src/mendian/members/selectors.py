@@ -59,20 +59,6 @@ def tier_qualified(*, member: Member, now: dt.datetime | None = None) -> Tier | 
     return None
 
 
-def member_pricing_for(member: Member | None) -> Any:
-    """What the pricing engine needs to know of a member: tier discount and member-price eligibility."""
-    from mendian.promotions.pricing import MemberPricing
-
-    if member is None:
-        return None
-    tier = member.tier
-    return MemberPricing(
-        member_id=member.pk,
-        tier_discount_bp=tier.discount_bp if tier else 0,
-        member_price_eligible=tier.member_price_eligible if tier else True,
-    )
-
-
 def member_by_phone(phone: str) -> Member | None:
     normalized = crypto.phone_normalize(phone)
     if normalized is None:
@@ -198,8 +184,3 @@ def wallet_history(member: Member, *, limit: int = 50) -> list[dict[str, Any]]:
             "created_at",
         )[:limit]
     ]
-
-
-def member_pricing_by_id(member_id: int) -> Any:
-    """The pricing view of a member by id, for the till (one query)."""
-    return member_pricing_for(member_get(member_id))

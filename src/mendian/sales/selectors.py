@@ -130,9 +130,15 @@ def member_pricing_lookup(member_id: int | None) -> MemberPricing | None:
     """What a member is entitled to at the till: the member's tier (members app); unknown ids are refused."""
     if member_id is None:
         return None
-    from mendian.members.selectors import member_pricing_by_id
+    from mendian.members.selectors import member_get
 
-    return member_pricing_by_id(member_id)  # type: ignore[no-any-return]
+    member = member_get(member_id)
+    tier = member.tier
+    return MemberPricing(
+        member_id=member.pk,
+        tier_discount_bp=tier.discount_bp if tier else 0,
+        member_price_eligible=tier.member_price_eligible if tier else True,
+    )
 
 
 def cart_price(

@@ -290,6 +290,7 @@ def _json_item_sql() -> str:
     barcode = _table(Barcode)
     if connection.vendor == "postgresql":
         build, true, false = "json_build_object", "true", "false"
+        cast = "::text"  # hand the text over as it is; psycopg would parse json into dicts
         attributes = "s.attributes"
         barcodes = (
             f"COALESCE((SELECT json_agg(b.code ORDER BY b.is_primary DESC, b.id) FROM {barcode} b "
@@ -297,6 +298,7 @@ def _json_item_sql() -> str:
         )
     else:
         build, true, false = "json_object", "json('true')", "json('false')"
+        cast = ""
         attributes = "json(s.attributes)"
         barcodes = (
             f"(SELECT json_group_array(code) FROM (SELECT b.code FROM {barcode} b "
@@ -330,7 +332,7 @@ def _json_item_sql() -> str:
     ]
     pairs = ", ".join(f"'{key}', {expression}" for key, expression in fields)
     return (
-        f"SELECT s.change_seq, {build}({pairs}) "
+        f"SELECT s.change_seq, {build}({pairs}){cast} "
         f"FROM {_table(SKU)} s JOIN {_table(Product)} p ON p.id = s.product_id "
         f"LEFT JOIN {_table(Unit)} u ON u.id = p.unit_id "
         f"LEFT JOIN {_table(StorePrice)} sp ON sp.sku_id = s.id AND sp.store_id = %s "

@@ -107,6 +107,7 @@ class OrderFilter(Schema):
     date_to: date | None = None
     status: str | None = None
     is_training: bool | None = None
+    number: str | None = Field(default=None, max_length=40)
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=1_000_000)
 
@@ -122,6 +123,7 @@ def order_list(request: HttpRequest, filters: Query[OrderFilter]) -> list[dict[s
         date_to=filters.date_to,
         status=filters.status,
         is_training=filters.is_training,
+        number=filters.number,
     )[filters.offset : filters.offset + filters.limit]
     return [selectors.order_detail_out(order) for order in orders]
 

@@ -304,6 +304,7 @@ def order_list(
     date_to: date | None = None,
     status: str | None = None,
     is_training: bool | None = None,
+    number: str | None = None,
 ) -> QuerySet[Order]:
     orders = orders_visible_to(user).prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("line_no")),
@@ -321,6 +322,8 @@ def order_list(
         orders = orders.filter(status=status)
     if is_training is not None:
         orders = orders.filter(is_training=is_training)
+    if number:
+        orders = orders.filter(number=number)
     return orders.order_by("-id")
 
 

@@ -147,4 +147,5 @@ def _register_out(register: Register) -> dict[str, object]:
         "is_training": register.is_training,
         "is_active": register.is_active,
         "token_revoked": register.token_revoked_at is not None,
+        "paper_width_mm": register.paper_width_mm,
     }

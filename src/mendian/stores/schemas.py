@@ -54,6 +54,7 @@ class RegisterOut(Schema):
     is_training: bool
     is_active: bool
     token_revoked: bool
+    paper_width_mm: int
 
 
 class MeOut(Schema):

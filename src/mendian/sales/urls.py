@@ -7,6 +7,7 @@ from mendian.sales import views
 app_name = "sales"
 urlpatterns = [
     path("pos/", views.pos_page, name="pos"),
+    path("pos/exceptions/", views.exceptions_page, name="exceptions"),
     path("pos/display/<int:register_id>/", views.display_page, name="display"),
     path("pos/orders/<int:order_id>/print/", views.receipt_print_view, name="receipt_print"),
     path("pos/orders/find/", views.order_find, name="order_find"),

@@ -73,6 +73,15 @@ def pos_strings() -> dict[str, str]:
         "reason_manual_discount": _("manual discount"),
         "reason_price_override": _("price changed"),
         "reason_gift": _("gift"),
+        "gift_on": _("%(name)s is a gift now."),
+        "gift_off": _("%(name)s is no longer a gift."),
+        "price_above_list": _("The new price cannot be above the list price."),
+        "price_reason_required": _("Give a reason for the price change."),
+        "return_reason_required": _("Give a reason for the return."),
+        "refund_above_price": _("A return without receipt refunds at most the current price."),
+        "unreceipted_forbidden": _("Returns without receipt need a manager: sign in as one."),
+        "exchange_cart_empty": _("Scan the new items into the cart first."),
+        "exchange_done": _("Exchanged: new order %(number)s."),
     }
 
 
@@ -88,10 +97,35 @@ def pos_page(request: HttpRequest) -> HttpResponse:
             "returnPrintUrl": reverse("sales:return_print", args=[0]).replace("/0/", "/{id}/"),
             "displayUrl": reverse("sales:display", args=[0]).replace("/0/", "/{id}/"),
             "denominations": CASH_DENOMINATIONS_FEN,
+            "exceptionsUrl": reverse("sales:exceptions"),
         },
         "denominations": [(fen, _denomination_label(fen)) for fen in CASH_DENOMINATIONS_FEN],
     }
     return render(request, "sales/pos.html", context)
+
+
+def exceptions_page(request: HttpRequest) -> HttpResponse:
+    """The manager's page: the till's exception log and the store's daily close. Like the till, it
+    reads the JSON API with the bearer token of the PIN sign-in kept in this browser tab."""
+    from mendian.sales.models import ExceptionLog
+
+    context = {
+        "kinds": list(ExceptionLog.Kind.choices),
+        "strings": {
+            "network_error": _("The server cannot be reached. Check the network and try again."),
+            "signed_out": _("Sign in at the till first (as a manager)."),
+            "forbidden": _("Only managers may see this page."),
+            "none": _("No exceptions."),
+            "tender_cash": _("Cash"),
+            "tender_card": _("Bank card"),
+            "tender_pending_digital": _("Digital payment"),
+            "tender_points": _("Points"),
+            "tender_stored_value": _("Stored value"),
+            **{f"kind_{value}": str(label) for value, label in ExceptionLog.Kind.choices},
+        },
+        "config": {"api": "/api/v1", "posUrl": reverse("sales:pos")},
+    }
+    return render(request, "sales/exceptions.html", context)
 
 
 def _denomination_label(fen: int) -> str:

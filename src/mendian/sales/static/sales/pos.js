@@ -64,6 +64,14 @@
     return { sku_id: id, name: name, code: sku.sku_code || sku.code || "", price_fen: price === undefined ? null : price };
   }
 
+  // A cart line as the API takes it: gifts (赠品) and manager price changes travel with the line.
+  function lineIn(line) {
+    const out = { sku_id: line.sku_id, qty: line.qty };
+    if (line.is_gift) out.is_gift = true;
+    if (typeof line.price_override_fen === "number") out.price_override_fen = line.price_override_fen;
+    return out;
+  }
+
   function listFrom(data) {
     if (Array.isArray(data)) return data;
     if (data && Array.isArray(data.items)) return data.items;
@@ -127,6 +135,13 @@
       returnReason: "",
       returnResult: null,
       clientReturnId: newId(),
+      returnMode: "receipt", // receipt | unreceipted
+      unreceiptedQuery: "",
+      unreceiptedLines: [], // {sku_id, name, code, qty, price_fen, refund_yuan}
+      exchangeCash: "",
+      exchangeResult: null,
+      // per-line price change (manager PIN)
+      priceInput: "",
       // shift
       xReport: null,
       zReport: null,
@@ -517,7 +532,8 @@
         }
         this.manualDiscountFen = amount;
         // The PIN is checked by the server when the order is saved; it is kept only for this sale.
-        this.authorizer = amount > 0 ? { employee_no: this.managerNo.trim(), pin: this.managerPin } : null;
+        if (amount > 0) this.authorizer = { employee_no: this.managerNo.trim(), pin: this.managerPin };
+        else if (!this.hasOverrides()) this.authorizer = null;
         this.managerPin = "";
         this.modal = "";
         this.cartChanged();
@@ -526,6 +542,43 @@
         this.manualDiscountFen = 0;
         this.authorizer = null;
         this.overrideReason = "";
+      },
+
+      // ------------------------------------------------ gift lines (赠品) and per-line price changes
+      hasOverrides() {
+        return this.cart.some((line) => typeof line.price_override_fen === "number");
+      },
+      toggleGift() {
+        const line = this.cart[this.selected];
+        if (!line) return this.flash(S.cart_empty, "error");
+        line.is_gift = !line.is_gift;
+        if (line.is_gift) delete line.price_override_fen;
+        this.flash(line.is_gift ? this.t("gift_on", { name: line.name }) : this.t("gift_off", { name: line.name }));
+        this.cartChanged();
+      },
+      openPrice() {
+        const line = this.cart[this.selected];
+        if (!line) return this.flash(S.cart_empty, "error");
+        this.priceInput = yuan(typeof line.price_override_fen === "number" ? line.price_override_fen : line.list_price_fen);
+        this.managerNo = "";
+        this.managerPin = "";
+        this.modal = "price";
+      },
+      applyPrice() {
+        const line = this.cart[this.selected];
+        if (!line) return;
+        const amount = fenFromYuan(this.priceInput);
+        if (amount === null) return this.flash(S.amount_invalid, "error");
+        if (typeof line.list_price_fen === "number" && amount > line.list_price_fen) return this.flash(S.price_above_list, "error");
+        if (!this.overrideReason.trim()) return this.flash(S.price_reason_required, "error");
+        if (!(this.managerNo.trim() && /^\d{4,6}$/.test(this.managerPin))) return this.flash(S.manager_required, "error");
+        line.price_override_fen = amount;
+        line.is_gift = false;
+        // The PIN is checked by the server when the order is saved; it is kept only for this sale.
+        this.authorizer = { employee_no: this.managerNo.trim(), pin: this.managerPin };
+        this.managerPin = "";
+        this.modal = "";
+        this.cartChanged();
       },
 
       subtotalFen() {
@@ -555,7 +608,7 @@
         try {
           const data = await this.api("POST", "/sales/quote", {
             register_id: this.session.register_id,
-            lines: this.cart.map((line) => ({ sku_id: line.sku_id, qty: line.qty })),
+            lines: this.cart.map(lineIn),
             manual_discount_fen: this.manualDiscountFen,
           });
           if (seq !== this.quoteSeq) return;
@@ -667,6 +720,7 @@
       onScan(code) {
         if (this.screen !== "sale") return;
         if (this.modal === "returns") {
+          if (this.returnMode === "unreceipted") return this.findUnreceiptedItem(code);
           this.returnQuery = code;
           return this.findReturnOrder();
         }
@@ -680,6 +734,25 @@
         if (this.wedge(event)) return;
         if (this.screen !== "sale") return;
         const key = event.key;
+        if (event.altKey && !event.ctrlKey && !event.metaKey) {
+          // Alt+letter: by the physical key, so an input method or keyboard layout does not change it.
+          const letter = (event.code || "").replace(/^Key/, "").toLowerCase();
+          const altKeys = {
+            g: () => !this.modal && this.toggleGift(),
+            p: () => !this.modal && this.openPrice(),
+            u: () => {
+              if (this.modal !== "returns") this.openReturns();
+              this.setReturnMode("unreceipted");
+            },
+            e: () => this.modal === "returns" && this.returnOrder && this.submitExchange(),
+            l: () => !this.modal && (window.location.href = C.exceptionsUrl),
+          };
+          if (altKeys[letter]) {
+            event.preventDefault();
+            altKeys[letter]();
+            return;
+          }
+        }
         const fkeys = {
           F2: () => this.focusSearch(),
           F3: () => this.openQty(),
@@ -839,6 +912,7 @@
           name: line.name || line.sku_code || String(line.sku_id),
           code: line.code || line.sku_code || "",
           qty: line.qty,
+          is_gift: !!line.is_gift,
           list_price_fen: line.list_price_fen ?? null,
           unit_price_fen: line.unit_price_fen ?? line.list_price_fen ?? null,
           discount_fen: 0,
@@ -895,7 +969,9 @@
         return fen === null ? 0 : fen;
       },
       reasonLabels(line) {
-        return (line.reasons || []).filter((code) => code !== "list_price").map((code) => S[`reason_${code}`] || code);
+        // Gifts and price changes have their own badges on the line (set on the till, before the server prices it).
+        const own = ["list_price", "gift", "price_override"];
+        return (line.reasons || []).filter((code) => !own.includes(code)).map((code) => S[`reason_${code}`] || code);
       },
       tenderLabel(kind) {
         return S[`tender_${kind}`] || kind;
@@ -934,12 +1010,12 @@
         const body = {
           client_order_id: this.clientOrderId,
           register_id: this.session.register_id,
-          lines: this.cart.map((line) => ({ sku_id: line.sku_id, qty: line.qty })),
+          lines: this.cart.map(lineIn),
           tenders: this.tenders.map((tender) => Object.assign({}, tender)),
         };
         if (this.note.trim()) body.note = this.note.trim();
-        if (this.manualDiscountFen) {
-          body.manual_discount_fen = this.manualDiscountFen;
+        if (this.manualDiscountFen) body.manual_discount_fen = this.manualDiscountFen;
+        if (this.manualDiscountFen || this.hasOverrides()) {
           body.authorizer = this.authorizer;
           body.reason = this.overrideReason;
         }
@@ -1009,7 +1085,144 @@
         this.returnResult = null;
         this.returnRestock = true;
         this.clientReturnId = newId();
+        this.returnMode = "receipt";
+        this.unreceiptedQuery = "";
+        this.unreceiptedLines = [];
+        this.exchangeCash = "";
+        this.exchangeResult = null;
         this.modal = "returns";
+      },
+      setReturnMode(mode) {
+        this.returnMode = mode;
+        this.returnResult = null;
+        this.exchangeResult = null;
+        this.clientReturnId = newId();
+        this.$nextTick(() => {
+          const input = document.getElementById(mode === "unreceipted" ? "pos-unreceipted-query" : "pos-return-query");
+          if (input) input.focus();
+        });
+      },
+
+      // ------------------------------------------------ return without receipt: permission, at most the current price
+      async findUnreceiptedItem(codeArg) {
+        const text = String(codeArg || this.unreceiptedQuery).trim();
+        if (!text) return;
+        let sku = null;
+        try {
+          const data = await this.api("GET", `/catalog/lookup?code=${encodeURIComponent(text)}`);
+          sku = skuFrom(listFrom(data)[0]);
+        } catch (error) {
+          if (error.status !== 404) return this.fail(error);
+        }
+        if (!sku) {
+          try {
+            const found = await this.api("GET", `/catalog/search?q=${encodeURIComponent(text)}`);
+            sku = skuFrom(listFrom(found)[0]);
+          } catch (error) {
+            return this.fail(error);
+          }
+        }
+        if (!sku) return this.flash(this.t("not_found_code", { code: text }), "error");
+        this.unreceiptedQuery = "";
+        this.returnResult = null;
+        const existing = this.unreceiptedLines.find((line) => line.sku_id === sku.sku_id);
+        if (existing) existing.qty += 1;
+        else
+          this.unreceiptedLines.push({
+            sku_id: sku.sku_id,
+            name: sku.name,
+            code: sku.code,
+            qty: 1,
+            price_fen: sku.price_fen,
+            refund_yuan: yuan(sku.price_fen),
+          });
+      },
+      unreceiptedTotalFen() {
+        return this.unreceiptedLines.reduce((sum, line) => {
+          const unit = fenFromYuan(line.refund_yuan);
+          return sum + (unit === null ? 0 : unit) * (parseInt(line.qty, 10) || 0);
+        }, 0);
+      },
+      async submitUnreceipted() {
+        const lines = this.unreceiptedLines.filter((line) => (parseInt(line.qty, 10) || 0) > 0);
+        if (!lines.length) return this.flash(S.return_nothing, "error");
+        if (!this.returnReason.trim()) return this.flash(S.return_reason_required, "error");
+        const body = { client_return_id: this.clientReturnId, register_id: this.session.register_id, lines: [], restock: this.returnRestock, reason: this.returnReason.trim() };
+        for (const line of lines) {
+          const unit = fenFromYuan(line.refund_yuan);
+          if (unit === null) return this.flash(S.amount_invalid, "error");
+          if (typeof line.price_fen === "number" && unit > line.price_fen) return this.flash(S.refund_above_price, "error");
+          body.lines.push({ sku_id: line.sku_id, qty: parseInt(line.qty, 10), refund_unit_fen: unit });
+        }
+        if (this.busy) return;
+        this.busy = true;
+        try {
+          const result = await this.api("POST", "/sales/returns/unreceipted", body, { "Idempotency-Key": this.clientReturnId });
+          this.returnResult = result;
+          this.unreceiptedLines = [];
+          this.flash(this.t("return_done", { amount: yuan(result.refund_fen) }));
+          this.printReturn(result.id);
+          this.clientReturnId = newId();
+        } catch (error) {
+          this.fail(error.status === 403 ? { message: S.unreceipted_forbidden } : error);
+        } finally {
+          this.busy = false;
+        }
+      },
+
+      // ------------------------------------------------ exchange: the chosen lines come back, the cart goes out
+      exchangeDueFen() {
+        const total = this.quote ? this.quote.total_fen : this.totalFen();
+        return Math.max(0, total - this.returnEstimateFen());
+      },
+      async submitExchange() {
+        const lines = this.returnLines();
+        if (!lines.length) return this.flash(S.return_nothing, "error");
+        if (!this.cart.length) return this.flash(S.exchange_cart_empty, "error");
+        if (!this.quote) {
+          clearTimeout(this._quoteTimer);
+          await this.runQuote();
+          if (!this.quote) return;
+        }
+        const due = this.exchangeDueFen();
+        const tenders = [];
+        if (due > 0) {
+          const received = fenFromYuan(this.exchangeCash || yuan(due));
+          if (received === null || received < due) return this.flash(S.tenders_short, "error");
+          tenders.push({ kind: "cash", amount_fen: due, tendered_fen: received });
+        }
+        if (this.busy) return;
+        this.busy = true;
+        const sale = { client_order_id: this.clientOrderId, lines: this.cart.map(lineIn), tenders: tenders };
+        if (this.note.trim()) sale.note = this.note.trim();
+        try {
+          const result = await this.api(
+            "POST",
+            "/sales/exchanges",
+            {
+              client_return_id: this.clientReturnId,
+              order_id: this.returnOrder.id,
+              register_id: this.session.register_id,
+              return_lines: lines,
+              restock: this.returnRestock,
+              reason: this.returnReason,
+              sale: sale,
+            },
+            { "Idempotency-Key": this.clientReturnId }
+          );
+          this.exchangeResult = result;
+          this.lastOrder = result.order;
+          this.clearSale();
+          this.flash(this.t("exchange_done", { number: result.order.number }));
+          this.returnOrder = await this.api("GET", `/sales/orders/${this.returnOrder.id}`);
+          this.returnQty = {};
+          this.clientReturnId = newId();
+          this.printReceipt(false);
+        } catch (error) {
+          this.fail(error);
+        } finally {
+          this.busy = false;
+        }
       },
       async findReturnOrder() {
         const query = this.returnQuery.trim();

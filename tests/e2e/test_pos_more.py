@@ -1,0 +1,129 @@
+"""More of the till in a real browser: a manager sells with a gift line and a changed price, takes back
+an item without a receipt, and reads the store's daily close and the exception log on the manager page."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from mendian.catalog.services import product_create_with_variants
+from mendian.inventory.models import StockLevel
+from mendian.inventory.services import StockChange, stock_apply
+from mendian.sales.models import ExceptionLog, Order, Return
+from mendian.sales.services import shift_open
+from mendian.stores.models import StaffProfile
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SCREENSHOT_DIR = os.environ.get("MENDIAN_SCREENSHOT_DIR", "/tmp")
+ITEMS = [
+    ("P001", "可口可乐 500ml", 300, "6901234567892"),
+    ("P002", "奥利奥饼干", 850, "6902345678903"),
+    ("P003", "农夫山泉", 200, "6903456789014"),
+]
+
+
+@pytest.fixture
+def stocked_store(chain: Any) -> dict[str, Any]:
+    skus = {}
+    for code, name, price_fen, barcode in ITEMS:
+        sku = product_create_with_variants(
+            code=code, name=name, retail_price_fen=price_fen, barcodes=[barcode]
+        ).skus.get()
+        stock_apply(
+            store=chain.store_a, changes=[StockChange(sku.pk, 20)], reason="receipt", source_type="test"
+        )
+        skus[barcode] = sku
+    return skus
+
+
+def scan(page: Any, barcode: str) -> None:
+    page.keyboard.type(barcode)
+    page.keyboard.press("Enter")
+
+
+def test_manager_gift_price_change_unreceipted_return_and_daily_close(
+    page: Any, live_server: Any, chain: Any, manager_a: StaffProfile, stocked_store: dict[str, Any]
+) -> None:
+    from playwright.sync_api import expect
+
+    # given a manager signed in at register A with a 100 yuan float
+    shift = shift_open(user=manager_a.user, register=chain.register_a, float_fen=10000)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    base = live_server.url
+    page.goto(f"{base}/pos/")
+    page.fill("#pos-register-token", chain.register_a_token)
+    page.keyboard.press("Enter")
+    page.fill("#pos-employee-no", manager_a.employee_no)
+    page.fill("#pos-pin", "1357")
+    page.keyboard.press("Enter")
+    expect(page.locator("#pos-search")).to_be_focused()
+
+    # a cola at a changed price (2.50, manager PIN and reason) and biscuits as a gift (赠品)
+    scan(page, "6901234567892")
+    scan(page, "6902345678903")
+    expect(page.get_by_test_id("total")).to_have_text("¥11.50")
+    page.keyboard.press("Alt+G")
+    expect(page.get_by_test_id("gift-badge").nth(1)).to_be_visible()
+    expect(page.get_by_test_id("total")).to_have_text("¥3.00")
+    page.get_by_test_id("cart-line").first.locator("td").first.click()
+    page.keyboard.press("Alt+P")
+    page.fill("#pos-price", "2.5")
+    page.fill("#pos-price-reason", "临期")
+    page.fill("[data-modal=price] input[name=manager_no]", manager_a.employee_no)
+    page.fill("[data-modal=price] input[name=manager_pin]", "1357")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("total")).to_have_text("¥2.50")
+    page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos2-gift-price.png"))
+    page.keyboard.press("F9")
+    page.fill("#pos-tender-amount", "10")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("change")).to_have_text("¥7.50")
+    order = Order.objects.prefetch_related("lines").get()
+    lines = sorted(
+        (line.sku_id, line.is_gift, line.unit_price_fen, line.total_fen) for line in order.lines.all()
+    )
+    cola, biscuits = stocked_store["6901234567892"], stocked_store["6902345678903"]
+    assert lines == sorted([(cola.pk, False, 250, 250), (biscuits.pk, True, 0, 0)])
+    assert (order.total_fen, order.authorizer_id, order.override_reason) == (250, manager_a.user_id, "临期")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("sale-done")).to_be_hidden()
+
+    # Alt+U: a bottle of water comes back without a receipt, refunded at most at the current price
+    water = stocked_store["6903456789014"]
+    page.keyboard.press("Alt+U")
+    expect(page.get_by_test_id("unreceipted")).to_be_visible()
+    scan(page, "6903456789014")
+    expect(page.get_by_test_id("unreceipted-line")).to_have_count(1)
+    expect(page.get_by_test_id("unreceipted-total")).to_have_text("2.00")
+    page.fill("input[name=unreceipted_reason]", "顾客小票丢失")
+    page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos2-unreceipted.png"))
+    page.get_by_role("button", name="无小票退款").click()
+    expect(page.get_by_test_id("return-result")).to_contain_text("2.00")
+    ret = Return.objects.prefetch_related("lines").get()
+    assert (ret.order_id, ret.refund_fen, ret.reason) == (None, 200, "顾客小票丢失")
+    assert StockLevel.objects.get(store=chain.store_a, sku=water).on_hand_qty == 21
+    page.keyboard.press("Escape")
+
+    # the manager page: the day's close (100 + 2.50 − 2.00 cash expected) and the exception log
+    page.keyboard.press("Alt+L")
+    expect(page.get_by_test_id("daily-close")).to_be_visible()
+    page.fill("[data-testid=exc-date]", shift.business_date.isoformat())
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_test_id("close-orders")).to_have_text("1")
+    expect(page.get_by_test_id("close-returns")).to_have_text("1")
+    expect(page.get_by_test_id("close-sales")).to_have_text("2.50")
+    expect(page.get_by_test_id("close-refunds")).to_have_text("2.00")
+    expect(page.get_by_test_id("close-net")).to_have_text("0.50")
+    expect(page.get_by_test_id("close-expected")).to_have_text("100.50")
+    kinds = set(ExceptionLog.objects.values_list("kind", flat=True))
+    assert {"price_override", "unreceipted_return"} <= kinds
+    rows = page.get_by_test_id("exception-row")
+    expect(rows).to_have_count(ExceptionLog.objects.count())
+    page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos2-exceptions.png"), full_page=True)
+    page.select_option("[data-testid=exc-kind]", "unreceipted_return")
+    page.get_by_role("button", name="查询").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("无小票退货")
+    expect(rows.first).to_contain_text("2.00")

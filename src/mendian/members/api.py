@@ -29,6 +29,7 @@ from mendian.members.schemas import (
     TopUpIn,
     TopUpPlanOut,
     WalletEntryOut,
+    WalletSmsCodeIn,
 )
 from mendian.stores.selectors import permission_check, store_access_check
 
@@ -205,6 +206,17 @@ def member_top_up(request: HttpRequest, member_id: int, payload: TopUpIn) -> Sta
         actor_id=request.user.pk,
     )
     return Status(201, entry)
+
+
+@router.post(
+    "/{member_id}/wallet/sms-code",
+    response={202: dict[str, int]},
+    summary="Text the member a one-time code that confirms a stored-value payment",
+)
+def member_wallet_sms_code(request: HttpRequest, member_id: int, payload: WalletSmsCodeIn) -> Status:
+    permission_check(request.user, "members.view_member")
+    services.wallet_sms_code_request(member=selectors.member_get(member_id), amount_fen=payload.amount_fen)
+    return Status(202, {"amount_fen": payload.amount_fen})
 
 
 @router.get("/{member_id}/count-cards", response=list[CountCardOut], summary="A member's count cards")

@@ -585,3 +585,35 @@ class MemberNotice(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class MemberRfm(models.Model):
+    """A member's RFM scores over the member base: recency, frequency and monetary value of the last
+    `window_days` of purchases, each a quintile from 1 (lowest fifth) to 5 (highest fifth). Written only
+    by the periodic job (`services.rfm_recompute`), never on request."""
+
+    member = models.OneToOneField(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="rfm", primary_key=True
+    )
+    last_purchase_at = models.DateTimeField(_("last purchase"))
+    order_count = models.PositiveIntegerField(_("purchases in the window"))
+    spend_fen = models.BigIntegerField(_("spend in the window (fen)"))
+    recency_score = models.PositiveSmallIntegerField(_("recency (R)"))
+    frequency_score = models.PositiveSmallIntegerField(_("frequency (F)"))
+    monetary_score = models.PositiveSmallIntegerField(_("monetary (M)"))
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("RFM score")
+        verbose_name_plural = _("RFM scores")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recency_score__gte=1, recency_score__lte=5)
+                & Q(frequency_score__gte=1, frequency_score__lte=5)
+                & Q(monetary_score__gte=1, monetary_score__lte=5),
+                name="member_rfm_scores_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"R{self.recency_score}F{self.frequency_score}M{self.monetary_score}"

@@ -98,6 +98,10 @@ class PointsAdjustIn(Schema):
     reason: str = Field(min_length=1, max_length=200)
 
 
+class WalletSmsCodeIn(Schema):
+    amount_fen: int = Field(gt=0, le=100_000_000)
+
+
 class TopUpIn(Schema):
     client_top_up_id: str = Field(min_length=8, max_length=64)
     plan_id: int | None = None

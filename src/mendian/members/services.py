@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mendian.core.money import allocate, round_half_up
+from mendian.core.money import allocate, round_half_up, yuan_str
 from mendian.core.services import audit_record, outbox_enqueue
 from mendian.members import crypto
 from mendian.members.errors import (
@@ -46,6 +49,7 @@ from mendian.members.models import (
     LoyaltyProgram,
     Member,
     MemberNotice,
+    MemberRfm,
     MembershipCard,
     MembershipPayment,
     MembershipPlan,
@@ -60,7 +64,7 @@ from mendian.members.models import (
     WalletAccount,
     WalletEntry,
 )
-from mendian.members.selectors import program_get, tier_qualified
+from mendian.members.selectors import member_phone, program_get, tier_qualified
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,8 @@ MEMBER_CODE_PREFIX = "M1"
 # A live code shown at the till may be used to confirm a stored-value payment a little later in the sale.
 MEMBER_CODE_CONFIRM_SECONDS = 15 * 60
 SMS_CODE_MAX_ATTEMPTS = 5
+SMS_CODE_PATTERN = re.compile(r"\d{6}")
+WALLET_SMS_PURPOSE = "wallet"
 SMS_TOPIC = "members.sms"
 
 
@@ -773,13 +779,16 @@ def wallet_debit(
     actor_id: int | None = None,
 ) -> WalletEntry:
     """Pay with stored value: never below zero, split into principal and bonus by the program's order.
-    Above the program's threshold the member's live code (scanned at the till) must confirm it."""
+    Above the program's threshold the member's live code (scanned at the till) or a 6-digit code sent to
+    the member's phone (`wallet_sms_code_request`, good once) must confirm it."""
     if amount_fen <= 0:
         raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
     program = program_get()
     if amount_fen > program.wallet_code_required_above_fen:
         verified = False
-        if member_code:
+        if SMS_CODE_PATTERN.fullmatch(member_code or ""):
+            verified = _wallet_sms_confirmed(member=member, code=member_code)
+        elif member_code:
             try:
                 scanned, is_live = member_code_resolve(
                     code=member_code, max_age_seconds=MEMBER_CODE_CONFIRM_SECONDS
@@ -1175,9 +1184,9 @@ def member_code_resolve(
 
 
 @transaction.atomic
-def sms_code_request(*, phone: str, purpose: str = "login") -> None:
+def sms_code_request(*, phone: str, purpose: str = "login", amount_fen: int | None = None) -> None:
     """Send a 6-digit code: at most one per resend interval and a daily number per phone; only its keyed
-    hash is stored. The SMS goes out after commit."""
+    hash is stored. The SMS goes out after commit. With `amount_fen` it confirms a stored-value payment."""
     normalized = crypto.phone_normalize(phone)
     if normalized is None:
         raise PhoneInvalid()
@@ -1197,11 +1206,40 @@ def sms_code_request(*, phone: str, purpose: str = "login") -> None:
         expires_at=now + dt.timedelta(seconds=program.sms_code_ttl_seconds),
     )
     minutes = max(program.sms_code_ttl_seconds // 60, 1)
-    text = _("Your Mendian verification code is %(code)s, valid for %(minutes)s minutes.") % {
-        "code": code,
-        "minutes": minutes,
-    }
+    if amount_fen is None:
+        text = _("Your Mendian verification code is %(code)s, valid for %(minutes)s minutes.") % {
+            "code": code,
+            "minutes": minutes,
+        }
+    else:
+        text = _(
+            "Your code to pay ¥%(amount)s with stored value is %(code)s, valid for %(minutes)s minutes. "
+            "Do not tell anyone but the cashier."
+        ) % {"code": code, "minutes": minutes, "amount": yuan_str(amount_fen)}
     transaction.on_commit(lambda: _sms_deliver(phone=normalized, index=index, text=text, purpose=purpose))
+
+
+def wallet_sms_code_request(*, member: Member, amount_fen: int) -> None:
+    """The till's alternative to the live member code: text a one-time code to the member's phone that
+    confirms one stored-value payment (same rate limits as sign-in codes)."""
+    if amount_fen <= 0:
+        raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
+    sms_code_request(phone=member_phone(member), purpose=WALLET_SMS_PURPOSE, amount_fen=amount_fen)
+
+
+def _wallet_sms_confirmed(*, member: Member, code: str) -> bool:
+    """A stored-value SMS code is good once. Wrong tries are counted in the cache as well, because a
+    refused payment rolls back the checkout's transaction (and with it the attempts counted in the row)."""
+    key = f"members:wallet-sms-fails:{member.phone_index}"
+    if (cache.get(key) or 0) >= SMS_CODE_MAX_ATTEMPTS:
+        return False
+    try:
+        sms_code_verify(phone=member_phone(member), code=code, purpose=WALLET_SMS_PURPOSE)
+    except SmsCodeInvalid:
+        cache.add(key, 0, timeout=3600)
+        cache.incr(key)
+        return False
+    return True
 
 
 def _sms_deliver(*, phone: str, index: str, text: str, purpose: str, is_marketing: bool = False) -> None:
@@ -1244,16 +1282,17 @@ def sms_code_verify(*, phone: str, code: str, purpose: str = "login") -> str:
     return index
 
 
-def member_sign_in_by_sms(*, phone: str, code: str, referral_code: str = "") -> tuple[Member, bool]:
-    """Member-centre sign-in: a valid code signs in, registering the phone when it is new."""
+def member_sign_in_by_sms(
+    *, phone: str, code: str, referral_code: str = "", channel: str = Member.Channel.SELF_SERVICE
+) -> tuple[Member, bool]:
+    """Member-centre sign-in: a valid code signs in, registering the phone when it is new (through
+    `channel`: the member centre itself or a receipt's claim QR)."""
     index = sms_code_verify(phone=phone, code=code)
     member = Member.objects.filter(phone_index=index).first()
     if member is not None:
         return member, False
     try:
-        return member_register(
-            phone=phone, channel=Member.Channel.SELF_SERVICE, referral_code=referral_code
-        ), True
+        return member_register(phone=phone, channel=channel, referral_code=referral_code), True
     except MemberPhoneTaken:
         return Member.objects.get(phone_index=index), False
 
@@ -1589,3 +1628,76 @@ def return_member_tenders(
                 store_id=store_id,
                 actor_id=actor_id,
             )
+
+
+# ---------------------------------------------------------------- RFM (periodic job)
+
+RFM_WINDOW_DAYS = 365
+
+
+def rfm_quintiles(values: Sequence[int]) -> list[int]:
+    """Score each value 1-5 by the share of the base strictly below it (equal values score the same)."""
+    ordered = sorted(values)
+    count = len(ordered)
+    return [1 + bisect_left(ordered, value) * 5 // count for value in values]
+
+
+@transaction.atomic
+def rfm_recompute(*, now: dt.datetime | None = None, window_days: int = RFM_WINDOW_DAYS) -> int:
+    """Recompute every buying member's RFM row from the spend records: recency of the last purchase,
+    number of purchases and net spend in the window, each as a quintile over all members who bought.
+    Members without a purchase have no row. Returns the number of rows written."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=window_days)
+    rows = list(
+        SpendRecord.objects.filter(amount_fen__gt=0)
+        .values("member_id")
+        .annotate(
+            last=Max("created_at"),
+            orders=Count("id", filter=Q(created_at__gte=since)),
+        )
+        .order_by("member_id")
+    )
+    net = dict(
+        SpendRecord.objects.filter(created_at__gte=since)
+        .values("member_id")
+        .annotate(total=Sum("amount_fen"))
+        .values_list("member_id", "total")
+    )
+    if not rows:
+        MemberRfm.objects.all().delete()
+        return 0
+    recency = rfm_quintiles([int(row["last"].timestamp()) for row in rows])
+    frequency = rfm_quintiles([row["orders"] for row in rows])
+    spend = [max(net.get(row["member_id"]) or 0, 0) for row in rows]
+    monetary = rfm_quintiles(spend)
+    objects = [
+        MemberRfm(
+            member_id=row["member_id"],
+            last_purchase_at=row["last"],
+            order_count=row["orders"],
+            spend_fen=spend_fen,
+            recency_score=r,
+            frequency_score=f,
+            monetary_score=m,
+            computed_at=now,
+        )
+        for row, r, f, m, spend_fen in zip(rows, recency, frequency, monetary, spend, strict=True)
+    ]
+    MemberRfm.objects.bulk_create(
+        objects,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["member"],
+        update_fields=[
+            "last_purchase_at",
+            "order_count",
+            "spend_fen",
+            "recency_score",
+            "frequency_score",
+            "monetary_score",
+            "computed_at",
+        ],
+    )
+    MemberRfm.objects.exclude(computed_at=now).delete()
+    return len(objects)

@@ -1,4 +1,4 @@
-"""Periodic jobs of the members domain (huey): points expiry, tier review, birthdays and renewals."""
+"""Periodic jobs of the members domain (huey): points expiry, tier review, birthdays and renewals, RFM scores."""
 
 from __future__ import annotations
 
@@ -22,3 +22,8 @@ def tiers_review_task() -> int:
 def member_greetings_task() -> int:
     result = services.member_greetings_queue()
     return result.birthdays + result.renewals
+
+
+@db_periodic_task(crontab(minute="40", hour="3"))
+def rfm_recompute_task() -> int:
+    return services.rfm_recompute()

@@ -13,6 +13,7 @@ import qrcode.image.svg
 from django.apps import apps
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -56,25 +57,44 @@ def login_view(request: HttpRequest) -> HttpResponse:
         "code_sent": False,
         "error": "",
         "ref": request.GET.get("ref", ""),
+        "next": _safe_next(request, request.GET.get("next", "")),
+        "channel": request.GET.get("channel", ""),
     }
     if request.method == "POST":
         phone = request.POST.get("phone", "").strip()
-        context.update(phone=phone, ref=request.POST.get("ref", ""))
+        context.update(
+            phone=phone,
+            ref=request.POST.get("ref", ""),
+            next=_safe_next(request, request.POST.get("next", "")),
+            channel=request.POST.get("channel", ""),
+        )
         try:
             if request.POST.get("action") == "send":
                 services.sms_code_request(phone=phone)
                 context["code_sent"] = True
             else:
                 member, _created = services.member_sign_in_by_sms(
-                    phone=phone, code=request.POST.get("code", ""), referral_code=context["ref"]
+                    phone=phone,
+                    code=request.POST.get("code", ""),
+                    referral_code=context["ref"],
+                    channel=Member.Channel.RECEIPT
+                    if context["channel"] == "receipt"
+                    else Member.Channel.SELF_SERVICE,
                 )
                 request.session.cycle_key()
                 request.session[SESSION_KEY] = member.pk
-                return redirect("members_web:home")
+                return redirect(context["next"] or "members_web:home")
         except DomainError as exc:
             context["error"] = str(exc.message)
             context["code_sent"] = request.POST.get("action") != "send"
     return render(request, "members/m/login.html", context)
+
+
+def _safe_next(request: HttpRequest, target: str) -> str:
+    """Only a path on this site may follow the sign-in (the receipt's claim page, for one)."""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return ""
 
 
 @require_POST

@@ -100,3 +100,23 @@ class OrderNotVoidable(Conflict):
 class IdempotencyMismatch(Conflict):
     code = "idempotency_key_reused"
     default_message = _("This id was already used for a different request.")
+
+
+class OrderClaimInvalid(DomainError):
+    code = "order_claim_invalid"
+    default_message = _("This points link is not valid.")
+
+
+class OrderClaimExpired(DomainError):
+    code = "order_claim_expired"
+    default_message = _("This points link has expired.")
+
+
+class OrderAlreadyClaimed(Conflict):
+    code = "order_already_claimed"
+    default_message = _("The points of this order have already been credited to a member.")
+
+
+class OrderNotClaimable(DomainError):
+    code = "order_not_claimable"
+    default_message = _("The points of this order cannot be claimed (training, voided or returned sale).")

@@ -87,6 +87,7 @@ class Receipt:
     member_label: str = ""
     note: str = ""
     receipt_url: str = ""
+    claim_url: str = ""
     is_training: bool = False
     is_reprint: bool = False
     is_refund: bool = False
@@ -204,9 +205,22 @@ def receipt_from_order(order: Any, *, receipt_url: str = "", is_reprint: bool = 
         member_label=str(member) if member is not None else "",
         note=getattr(order, "note", "") or "",
         receipt_url=receipt_url,
+        claim_url=_claim_url(order, receipt_url),
         is_training=bool(getattr(order, "is_training", False)),
         is_reprint=is_reprint,
     )
+
+
+def _claim_url(order: Any, receipt_url: str) -> str:
+    """The absolute claim link (join and earn this order's points), on the receipt link's host."""
+    if not receipt_url or not hasattr(order, "pk"):
+        return ""
+    from urllib.parse import urljoin
+
+    from mendian.sales.claim import order_claim_path
+
+    path = order_claim_path(order)
+    return urljoin(receipt_url, path) if path else ""
 
 
 def receipt_from_return(ret: Any, *, is_reprint: bool = False) -> Receipt:
@@ -415,6 +429,10 @@ def receipt_escpos(
         printer.set(align="center")
         printer.qr(receipt.receipt_url, size=5 if columns < 48 else 6, native=True)
         text(_("Scan for your e-receipt"))
+    if receipt.claim_url:
+        printer.set(align="center")
+        printer.qr(receipt.claim_url, size=5 if columns < 48 else 6, native=True)
+        text(_("Scan to join and earn the points of this order"))
     printer.set(align="center")
     text(_("Thank you, see you again!"))
     printer.set(align="left")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mendian.sales import views
+from mendian.sales import claim_views, views
 
 app_name = "sales"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("pos/orders/find/", views.order_find, name="order_find"),
     path("pos/drawer/open/", views.drawer_open_view, name="drawer_open"),
     path("pos/returns/<int:return_id>/print/", views.return_print_view, name="return_print"),
+    path("r/claim/<str:token>/", claim_views.claim_page, name="order_claim"),
+    path("r/claim/<str:token>/qr.svg", claim_views.claim_qr, name="order_claim_qr"),
     path("r/<str:receipt_token>/", views.receipt_page, name="receipt"),
     path("r/<str:receipt_token>/qr.svg", views.receipt_qr, name="receipt_qr"),
 ]

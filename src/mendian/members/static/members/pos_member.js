@@ -1,7 +1,7 @@
 /* Members at the till: attach a member by scanning their live QR (or card number) or by phone, show tier,
    points and stored value, offer points and stored value as tenders. It wraps the till's posApp so the
    sale code stays in one place: quotes and orders get the member_id, a stored-value tender carries the
-   scanned live code (the server asks for it above a threshold), a new sale drops the member. */
+   scanned live code or a code texted to the member (the server asks for one above a threshold), a new sale drops the member. */
 (function () {
   "use strict";
   var basePosApp = window.posApp;
@@ -20,12 +20,15 @@
       member: null,
       memberCode: "",
       memberInput: "",
+      walletSmsCode: "",
+      walletSmsSent: false,
 
       async api(method, path, body, headers) {
         if (this.member && method === "POST" && body && (path === "/sales/quote" || path === "/sales/orders")) {
           body = Object.assign({}, body, { member_id: this.member.id });
-          if (path === "/sales/orders" && this.memberCode) {
-            var code = this.memberCode;
+          var smsCode = /^\d{6}$/.test(this.walletSmsCode) ? this.walletSmsCode : "";
+          if (path === "/sales/orders" && (smsCode || this.memberCode)) {
+            var code = smsCode || this.memberCode;
             body.tenders = (body.tenders || []).map(function (tender) {
               return tender.kind === "stored_value" && !tender.reference ? Object.assign({}, tender, { reference: code }) : tender;
             });
@@ -36,6 +39,8 @@
       clearSale() {
         this.member = null;
         this.memberCode = "";
+        this.walletSmsCode = "";
+        this.walletSmsSent = false;
         this.memberInput = "";
         return baseClearSale.call(this);
       },
@@ -85,7 +90,20 @@
           this.fail(error);
         }
       },
+      async sendWalletCode() {
+        // The alternative to the live QR for a large stored-value payment: a code texted to the member.
+        if (!this.member) return;
+        var amount = window.mendianMoney.fenFromYuan(this.tenderAmount) || this.remainingFen();
+        try {
+          await baseApi.call(this, "POST", "/members/" + this.member.id + "/wallet/sms-code", { amount_fen: amount });
+          this.walletSmsSent = true;
+        } catch (error) {
+          this.fail(error);
+        }
+      },
       detachMember() {
+        this.walletSmsCode = "";
+        this.walletSmsSent = false;
         this.member = null;
         this.memberCode = "";
         if (this.cart.length) this.requote();

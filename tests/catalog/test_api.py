@@ -201,7 +201,9 @@ def test_change_feed_json_written_by_the_database_equals_the_selector_rows(
     services.barcode_add(sku=cola, code="036000291452")
     services.store_price_set(store=chain.store_a, sku=cola, retail_price_fen=300)
     make_product("洗剪吹", code="CUT", kind="service", service_minutes=45, retail_price_fen=4800)
-    tee = make_product("T恤", code="TEE", attributes={"颜色": ["白"], "尺码": ["S", "M"]}, member_price_fen=4900)
+    tee = make_product(
+        "T恤", code="TEE", attributes={"颜色": ["白"], "尺码": ["S", "M"]}, member_price_fen=4900
+    )
     services.sku_update(sku=tee.skus.order_by("code").first(), is_active=False)
     status, body = api_as(cashier_a, chain.register_a).get("/catalog/changes", since=0, limit=3)
     expected = catalog_changes(since=0, limit=3, store_id=chain.store_a.pk)

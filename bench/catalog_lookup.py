@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -164,6 +165,7 @@ def main() -> None:
         run(arguments.skus)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(DATA_DIR, ignore_errors=True)
 
 
 def run(sku_count: int) -> None:

@@ -127,3 +127,51 @@ def test_manager_gift_price_change_unreceipted_return_and_daily_close(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("无小票退货")
     expect(rows.first).to_contain_text("2.00")
+
+
+def test_cashier_exchanges_an_item_for_the_cart(
+    page: Any, live_server: Any, chain: Any, cashier_a: StaffProfile, stocked_store: dict[str, Any]
+) -> None:
+    from playwright.sync_api import expect
+
+    # given a sale of a cola and a water (5.00 cash) at register A
+    shift_open(user=cashier_a.user, register=chain.register_a, float_fen=0)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server.url}/pos/")
+    page.fill("#pos-register-token", chain.register_a_token)
+    page.keyboard.press("Enter")
+    page.fill("#pos-employee-no", cashier_a.employee_no)
+    page.fill("#pos-pin", "2468")
+    page.keyboard.press("Enter")
+    expect(page.locator("#pos-search")).to_be_focused()
+    scan(page, "6901234567892")
+    scan(page, "6903456789014")
+    expect(page.get_by_test_id("total")).to_have_text("¥5.00")
+    page.keyboard.press("F9")
+    page.fill("#pos-tender-amount", "5")
+    page.locator("#pos-tender-amount").press("Enter")
+    expect(page.get_by_test_id("change")).to_have_text("¥0.00")
+    first = Order.objects.get()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("sale-done")).to_be_hidden()
+
+    # when the customer swaps the cola for biscuits: biscuits in the cart, F7, the cola back, Alt+E
+    scan(page, "6902345678903")
+    expect(page.get_by_test_id("total")).to_have_text("¥8.50")
+    page.keyboard.press("F7")
+    page.fill("#pos-return-query", first.number)
+    page.keyboard.press("Enter")
+    page.get_by_test_id("return-line").filter(has_text="可口可乐").locator("input").fill("1")
+    expect(page.get_by_test_id("exchange-due")).to_have_text("5.50")
+    page.fill("input[name=exchange_cash]", "10")
+    page.keyboard.press("Alt+E")
+
+    # then the cola is refunded against the biscuits, and 5.50 is paid in cash with 4.50 change
+    expect(page.get_by_test_id("exchange-result")).to_contain_text("4.50")
+    ret = Return.objects.get()
+    new = Order.objects.exclude(pk=first.pk).prefetch_related("lines", "tenders").get()
+    assert (ret.order_id, ret.exchange_order_id, ret.refund_fen) == (first.pk, new.pk, 300)
+    assert [(line.sku_id, line.qty) for line in new.lines.all()] == [(stocked_store["6902345678903"].pk, 1)]
+    assert (new.total_fen, new.change_fen) == (850, 450)
+    assert [(t.kind, t.amount_fen) for t in new.tenders.all() if t.kind == "cash"] == [("cash", 550)]
+    expect(page.get_by_test_id("cart-line")).to_have_count(0)

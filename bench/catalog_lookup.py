@@ -139,9 +139,9 @@ def build(sku_count: int) -> tuple[list[str], list[str], int, str]:
         f"built {len(products):,} products, {len(skus):,} SKUs, "
         f"{SearchKey.objects.count():,} search keys in {time.perf_counter() - start:.1f} s"
     )
-    codes = [barcode.code for barcode in rng.sample(barcodes, 2000)]
+    codes = [barcode.code for barcode in rng.sample(barcodes, min(2000, len(barcodes)))]
     queries = []
-    for product in rng.sample(products, 1000):
+    for product in rng.sample(products, min(1000, len(products))):
         full, initials = name_pinyin(product.name)
         kind = rng.randrange(3)
         if kind == 0:

@@ -19,7 +19,9 @@ def free_port() -> int:
 
 
 def start_demo(data_dir: Path, port: int) -> subprocess.Popen[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MENDIAN_", "DATABASE_URL", "REDIS_URL"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MENDIAN_", "DATABASE_URL", "REDIS_URL"))
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "mendian.cli", "demo", "--port", str(port), "--data-dir", str(data_dir)],
         env=environment,

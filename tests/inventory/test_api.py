@@ -81,7 +81,9 @@ def test_an_adjustment_in_another_store_or_beyond_stock_writes_nothing(chain, st
     )
     assert status == 409 and body["error"]["code"] == "stock_insufficient"
     assert body["error"]["message"] == "库存不足。"
-    assert body["error"]["details"]["lines"] == [{"sku_id": stocked.pk, "on_hand_qty": 10, "requested_qty": 11}]
+    assert body["error"]["details"]["lines"] == [
+        {"sku_id": stocked.pk, "on_hand_qty": 10, "requested_qty": 11}
+    ]
     status, body = api.post(
         "/inventory/adjustments",
         {"store_id": chain.store_a.pk, "reason": "sample", "lines": [{"sku_id": 987654, "qty": 1}]},

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
@@ -54,6 +55,7 @@ class MemberAdmin(ModelAdmin):
         "first_purchase_at",
         "is_active",
         "balances",
+        "profile",
     ]
     readonly_fields = [
         "card_no",
@@ -68,7 +70,22 @@ class MemberAdmin(ModelAdmin):
         "referred_by",
         "first_purchase_at",
         "balances",
+        "profile",
     ]
+
+    @admin.display(description=_("profile"))
+    def profile(self, obj: Member) -> str:
+        """History, favourite categories, RFM scores, tags and the latest ledger entries (read-only)."""
+        if obj.pk is None:
+            return "-"
+        return render_to_string(
+            "members/admin/member_profile.html",
+            {
+                "profile": selectors.member_profile(obj, None),
+                "point_kinds": dict(PointsEntry.Kind.choices),
+                "wallet_kinds": dict(WalletEntry.Kind.choices),
+            },
+        )
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: Member) -> str:

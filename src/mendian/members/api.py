@@ -19,6 +19,7 @@ from mendian.members.schemas import (
     CountCardRedeemIn,
     ImportReportOut,
     MemberOut,
+    MemberProfileOut,
     MemberRegisterIn,
     MemberUpdateIn,
     PointsAdjustIn,
@@ -162,6 +163,19 @@ def member_update(request: HttpRequest, member_id: int, payload: MemberUpdateIn)
     if changes:
         services.member_update(member=member, actor_id=request.user.pk, **changes)
     return _out(request, selectors.member_get(member_id))
+
+
+@router.get(
+    "/{member_id}/profile",
+    response=MemberProfileOut,
+    summary="Back-office profile: history, favourite categories, RFM scores, tags, ledgers",
+)
+def member_profile(request: HttpRequest, member_id: int) -> dict[str, Any]:
+    permission_check(request.user, "members.view_member")
+    member = selectors.member_get(member_id)
+    if request.user.has_perm(selectors.PHONE_PERMISSION):
+        audit_record(action="member.view_phone", obj=member)
+    return selectors.member_profile(member, request.user)
 
 
 @router.get("/{member_id}/points", response=list[PointsEntryOut], summary="Points history")

@@ -145,3 +145,40 @@ class ImportReportOut(Schema):
 
 class RefundOut(Schema):
     refund_fen: int
+
+
+class RfmOut(Schema):
+    recency_score: int
+    frequency_score: int
+    monetary_score: int
+    last_purchase_at: dt.datetime
+    order_count: int
+    spend_fen: int
+    computed_at: dt.datetime
+
+
+class FavouriteCategoryOut(Schema):
+    category_id: int | None
+    category_name: str | None
+    spend_fen: int
+    qty: int
+
+
+class PurchaseOut(Schema):
+    id: int
+    number: str
+    store_id: int
+    status: str
+    total_fen: int
+    refunded_fen: int
+    created_at: dt.datetime
+
+
+class MemberProfileOut(Schema):
+    member: MemberOut
+    tags: list[str]
+    rfm: RfmOut | None
+    favourite_categories: list[FavouriteCategoryOut]
+    orders: list[PurchaseOut]
+    points: list[PointsEntryOut]
+    wallet: list[WalletEntryOut]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.apps import apps
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from mendian.members import crypto
@@ -13,6 +14,7 @@ from mendian.members.errors import MemberNotFound
 from mendian.members.models import (
     LoyaltyProgram,
     Member,
+    MemberRfm,
     MembershipCard,
     PointsAccount,
     PointsEntry,
@@ -184,3 +186,72 @@ def wallet_history(member: Member, *, limit: int = 50) -> list[dict[str, Any]]:
             "created_at",
         )[:limit]
     ]
+
+
+# ---------------------------------------------------------------- back-office profile
+
+PROFILE_ORDER_LIMIT = 20
+PROFILE_LEDGER_LIMIT = 50
+FAVOURITE_CATEGORY_LIMIT = 5
+BOUGHT_STATUSES = ("completed", "partially_refunded", "refunded")
+
+
+def member_purchases(member: Member, *, limit: int = PROFILE_ORDER_LIMIT) -> list[dict[str, Any]]:
+    """The member's latest real sales (training sales are not theirs)."""
+    # The sales app sits above members: its models are looked up by name, never imported.
+    order_model = apps.get_model("sales", "Order")
+    return list(
+        order_model.objects.filter(member_id=member.pk, is_training=False)
+        .order_by("-id")
+        .values(
+            "id", "number", "store_id", "status", "total_fen", "refunded_fen", "created_at", "receipt_token"
+        )[:limit]
+    )
+
+
+def member_favourite_categories(
+    member: Member, *, limit: int = FAVOURITE_CATEGORY_LIMIT
+) -> list[dict[str, Any]]:
+    """The categories the member spent most on, net of returns (one grouped query)."""
+    line_model = apps.get_model("sales", "OrderLine")
+    return list(
+        line_model.objects.filter(
+            order__member_id=member.pk, order__is_training=False, order__status__in=BOUGHT_STATUSES
+        )
+        .values(category_id=F("sku__product__category_id"), category_name=F("sku__product__category__name"))
+        .annotate(spend_fen=Sum(F("total_fen") - F("refunded_fen")), qty=Sum(F("qty") - F("refunded_qty")))
+        .filter(spend_fen__gt=0)
+        .order_by("-spend_fen", "category_id")[:limit]
+    )
+
+
+def member_rfm(member: Member) -> dict[str, Any] | None:
+    """The scores of the last periodic computation (None: no purchase yet, or not computed yet)."""
+    row = (
+        MemberRfm.objects.filter(member=member)
+        .values(
+            "recency_score",
+            "frequency_score",
+            "monetary_score",
+            "last_purchase_at",
+            "order_count",
+            "spend_fen",
+            "computed_at",
+        )
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
+def member_profile(member: Member, user: object) -> dict[str, Any]:
+    """What the back office shows of a member: the member with balances, tags, RFM scores, favourite
+    categories, purchase history and the latest ledger entries, in a fixed number of queries."""
+    return {
+        "member": member_out(member, user),
+        "tags": list(member.tags or []),
+        "rfm": member_rfm(member),
+        "favourite_categories": member_favourite_categories(member),
+        "orders": member_purchases(member),
+        "points": points_history(member, limit=PROFILE_LEDGER_LIMIT),
+        "wallet": wallet_history(member, limit=PROFILE_LEDGER_LIMIT),
+    }

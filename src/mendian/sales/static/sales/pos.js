@@ -1195,6 +1195,7 @@
         this.busy = true;
         const sale = { client_order_id: this.clientOrderId, lines: this.cart.map(lineIn), tenders: tenders };
         if (this.note.trim()) sale.note = this.note.trim();
+        if (this.member && this.member.id) sale.member_id = this.member.id; // attached by the members panel
         try {
           const result = await this.api(
             "POST",

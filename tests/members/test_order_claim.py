@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core import signing
 from django.test import Client
+from django.utils import translation
 
 from mendian.catalog.models import SKU
 from mendian.core.models import AuditEntry
@@ -192,7 +193,9 @@ def test_receipt_shows_the_claim_qr_and_the_phone_flow_registers_and_credits(
     assert PointsAccount.objects.get(member=member).balance == 51
     # And a second claim shows a clear message, without a second credit
     page = client.post(claim_path).content.decode()
-    assert 'data-testid="claim-error"' in page and "已" in page
+    with translation.override("zh-hans"):
+        message = str(OrderAlreadyClaimed.default_message)
+    assert 'data-testid="claim-error"' in page and message in page
     assert PointsAccount.objects.get(member=member).balance == 51
     assert 'data-testid="receipt-claim"' not in client.get(f"/r/{order.receipt_token}/").content.decode()
 

@@ -31,7 +31,7 @@ def claim_page(request: HttpRequest, token: str) -> HttpResponse:
         order = Order.objects.select_related("store").filter(pk=order_claim_token_resolve(token)).first()
     except DomainError as exc:
         context["error"] = str(exc.message)
-        return render(request, "sales/claim.html", context, status=400)
+        return render(request, "members/m/claim.html", context, status=400)
     context["order"] = order
     if request.method == "POST" and member is not None:
         try:
@@ -51,7 +51,7 @@ def claim_page(request: HttpRequest, token: str) -> HttpResponse:
     context["login_url"] = (
         reverse("members_web:login") + "?" + urlencode({"next": request.path, "channel": "receipt"})
     )
-    return render(request, "sales/claim.html", context)
+    return render(request, "members/m/claim.html", context)
 
 
 def claim_qr(request: HttpRequest, token: str) -> HttpResponse:

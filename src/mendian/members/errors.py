@@ -50,7 +50,7 @@ class WalletLimitExceeded(DomainError):
 class WalletVerificationRequired(DomainError):
     status = 403
     code = "wallet_verification_required"
-    default_message = _("Spending this much needs the member's live code.")
+    default_message = _("Spending this much needs the member's live code or an SMS code sent to the member.")
 
 
 class LedgerBusy(Conflict):

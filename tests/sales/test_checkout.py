@@ -365,8 +365,29 @@ def test_checkout_query_count_does_not_grow_with_lines(
     with django_assert_max_num_queries(len(one_line.captured_queries)):
         status, _order = till.api.post("/sales/orders", body)
     assert status == 201
-    # and the whole request, sign-in and permissions included, stays small
-    assert len(one_line.captured_queries) <= 24
+    # and the whole request, sign-in and permissions included, stays small: token + user + staff
+    # profile + register + store in one query, permissions in one, the staff's store ids in one
+    assert len(one_line.captured_queries) <= 21, [q["sql"][:60] for q in one_line.captured_queries]
+
+
+def test_checkout_at_the_tokens_own_register_still_checks_register_store_and_staff(till: Till) -> None:
+    # given the register the till's token is bound to (read with the token, not again)
+    body = order_body(
+        till.chain.register_a.pk, [(till.skus[0], 1)], [{"kind": "cash", "amount_fen": 100_000}]
+    )
+    register = till.chain.register_a
+    # when the register is switched off, then a sale there is refused as not found and writes nothing
+    register.is_active = False
+    register.save(update_fields=["is_active"])
+    status, error = till.api.post("/sales/orders", body)
+    assert (status, error["error"]["code"]) == (404, "not_found")
+    register.is_active = True
+    register.save(update_fields=["is_active"])
+    # when the cashier no longer works at the register's store, then also 404
+    till.cashier.stores.clear()
+    status, error = till.api.post("/sales/orders", body)
+    assert (status, error["error"]["code"]) == (404, "not_found")
+    assert not Order.objects.filter(client_order_id=body["client_order_id"]).exists()
 
 
 def test_errors_are_translated(till: Till) -> None:

@@ -93,7 +93,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "mendian.stores.auth_backends.ModelBackend",  # Django's, with permissions in one query
     "mendian.stores.auth_backends.RegisterPinBackend",
 ]
 LOGIN_URL = "/admin/login/"

@@ -68,7 +68,9 @@ def quote(request: HttpRequest, payload: QuoteIn) -> dict[str, Any]:
 @router.post("/orders", response={200: OrderOut, 201: OrderOut}, summary="Check out a sale (idempotent)")
 def order_create(request: HttpRequest, payload: OrderIn) -> Status:
     permission_check(request.user, "sales.add_order")
-    register = selectors.register_for_sale(request.user, payload.register_id)
+    register = selectors.register_for_sale(
+        request.user, payload.register_id, known=getattr(request, "mendian_register", None)
+    )
     result = services.order_checkout(
         user=request.user,
         register=register,

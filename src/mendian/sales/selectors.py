@@ -28,7 +28,7 @@ from mendian.sales.models import (
     Shift,
 )
 from mendian.stores.models import Register, Store
-from mendian.stores.selectors import scope_to_stores
+from mendian.stores.selectors import scope_to_stores, staff_store_ids
 
 DEFAULT_VAT_RATE_BP = 1300
 
@@ -69,8 +69,18 @@ def business_date_for(store: Store, at: datetime | None = None) -> date:
     return moment.date() - timedelta(days=1) if before_start else moment.date()
 
 
-def register_for_sale(user: object, register_id: int) -> Register:
-    """A register of one of the caller's stores (with its store), else 404."""
+def register_for_sale(user: object, register_id: int, *, known: Register | None = None) -> Register:
+    """A register of one of the caller's stores (with its store), else 404.
+
+    `known` is the register the caller's bearer token is bound to, read in this request with its
+    store: when it is the one asked for, the same checks run on it without reading it again."""
+    if known is not None and known.pk == register_id:
+        if not (known.is_active and known.store.is_active):
+            raise NotFound(details={"register_id": register_id})
+        store_ids = staff_store_ids(user)
+        if store_ids is not None and known.store_id not in store_ids:
+            raise NotFound(details={"register_id": register_id})
+        return known
     register = (
         scope_to_stores(Register.objects.select_related("store"), user)
         .filter(pk=register_id, is_active=True, store__is_active=True)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.http import HttpRequest
 
 from mendian.stores.models import StaffProfile
@@ -45,6 +48,22 @@ class RegisterPinBackend(BaseBackend):
 
     def get_user(self, user_id: int) -> Any:
         return None
+
+
+class ModelBackend(DjangoModelBackend):
+    """Django's username/password backend, reading a user's permissions (own and through roles) in
+    one query instead of two; still once per request, so a role change applies at once."""
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            permissions = Permission.objects.all()
+            if not user_obj.is_superuser:
+                permissions = permissions.filter(Q(user=user_obj) | Q(group__user=user_obj))
+            rows = permissions.order_by().values_list("content_type__app_label", "codename").distinct()
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
+        return user_obj._perm_cache  # type: ignore[no-any-return]
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:

@@ -29,8 +29,11 @@ def register_by_device_token(raw_token: str) -> Register | None:
 
 
 def api_token_lookup(raw_token: str) -> ApiToken | None:
+    """The live token with its user, the user's staff profile, its register and the register's store,
+    in one query: the request needs all of them, and checked afresh on every request (a revoked
+    token stops working at once)."""
     return (
-        ApiToken.objects.select_related("user", "register")
+        ApiToken.objects.select_related("user", "user__staff", "register", "register__store")
         .filter(key_hash=token_hash(raw_token), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )

@@ -115,3 +115,38 @@ def test_the_till_asks_for_a_code_and_pays_with_it(
     assert entry.bonus_fen == 0 and balance(rich) == 70000
     status, body = till.post(f"/members/{rich.pk}/wallet/sms-code", {"amount_fen": 0})
     assert status == 422
+
+
+def test_the_checkout_takes_a_stored_value_tender_confirmed_by_sms_once(
+    chain: Chain,
+    cashier_a: StaffProfile,
+    api_as: Callable[..., ApiClient],
+    rich: Member,
+    settings: Any,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from mendian.sales import services as sales_services
+    from tests.sales.conftest import make_sku, order_body
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    sales_services.shift_open(user=cashier_a.user, register=chain.register_a, float_fen=20000)
+    till = api_as(cashier_a, chain.register_a)
+    sku = make_sku("W1", 30000, store=chain.store_a)
+    code = send_code(rich, 30000, django_capture_on_commit_callbacks)
+
+    def pay(reference: str) -> tuple[int, Any]:
+        tender = {"kind": "stored_value", "amount_fen": 30000, "reference": reference}
+        return till.post(
+            "/sales/orders", order_body(chain.register_a.pk, [(sku, 1)], [tender], member_id=rich.pk)
+        )
+
+    # A wrong code refuses the whole sale
+    status, body = pay(f"{(int(code) + 1) % 1_000_000:06d}")
+    assert status == 403 and body["error"]["code"] == "wallet_verification_required"
+    assert balance(rich) == 100_000
+    # The right code pays; the same code cannot pay a second sale
+    status, body = pay(code)
+    assert status == 201, body
+    assert balance(rich) == 70000
+    status, body = pay(code)
+    assert status == 403 and balance(rich) == 70000

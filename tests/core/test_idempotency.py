@@ -89,3 +89,18 @@ def test_concurrent_requests_with_one_key_execute_once(chain, make_staff, token_
     assert Store.objects.filter(code="RACE").count() == 1
     assert [status for status, _ in results] == [201] * 5
     assert len({body["id"] for _, body in results}) == 1
+
+
+def test_keys_older_than_a_week_are_purged(hq_admin, api_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mendian.core.services import idempotency_purge
+
+    api = api_as(hq_admin)
+    api.post("/stores/", {"code": "OLD", "name": "旧"}, headers={"Idempotency-Key": "old"})
+    api.post("/stores/", {"code": "NEW", "name": "新"}, headers={"Idempotency-Key": "new"})
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=8))
+    assert idempotency_purge() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from mendian.core import context
-from mendian.core.models import AuditEntry, OutboxMessage, WorkerHeartbeat
+from mendian.core.models import AuditEntry, IdempotencyRecord, OutboxMessage, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -117,3 +117,13 @@ def outbox_deliver_due(*, limit: int = 200) -> int:
 
 def heartbeat_beat(*, name: str = "worker") -> None:
     WorkerHeartbeat.objects.update_or_create(name=name, defaults={"beat_at": timezone.now()})
+
+
+IDEMPOTENCY_KEEP = timedelta(days=7)
+
+
+def idempotency_purge(*, older_than: timedelta = IDEMPOTENCY_KEEP) -> int:
+    """Forget idempotency keys after a week: tills retry within minutes, offline uploads carry their own
+    client ids (unique in the domain tables), so older records only take space. Returns how many went."""
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

@@ -18,6 +18,11 @@ def outbox_sweep_task() -> int:
     return services.outbox_deliver_due()
 
 
+@db_periodic_task(crontab(hour="4", minute="10"))
+def idempotency_purge_task() -> int:
+    return services.idempotency_purge()
+
+
 @db_periodic_task(crontab(minute="*"))
 def heartbeat_task() -> None:
     services.heartbeat_beat()

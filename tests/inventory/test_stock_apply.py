@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -93,12 +94,39 @@ def test_the_query_count_is_the_same_for_1_and_20_lines(chain, make_sku, receive
     skus = [make_sku(f"商品{i}") for i in range(20)]
     for sku in skus:
         receive(chain.store_a, sku, 5)
-    with django_assert_num_queries(6) as one:
+    # Plain SKUs with level rows: lock, update, insert the moves (no savepoint).
+    with django_assert_num_queries(3) as one:
         stock_apply(store=chain.store_a, changes=[StockChange(skus[0].pk, -1)], reason="sale")
-    with django_assert_num_queries(6) as twenty:
+    with django_assert_num_queries(3) as twenty:
         stock_apply(store=chain.store_a, changes=[StockChange(sku.pk, -1) for sku in skus], reason="sale")
     assert len(one.captured_queries) == len(twenty.captured_queries)
     assert all(level(chain.store_a, sku) == 3 for sku in skus[:1]) and level(chain.store_a, skus[1]) == 4
+
+
+def test_a_refusal_leaves_the_callers_transaction_usable(chain, make_sku, receive):
+    """The fast path checks before it writes: a caller that catches StockInsufficient inside its
+    own transaction can go on writing (on PostgreSQL a failed statement would poison it)."""
+    sku = make_sku("矿泉水")
+    receive(chain.store_a, sku, 2)
+    with transaction.atomic():
+        with pytest.raises(StockInsufficient) as caught:
+            stock_apply(store=chain.store_a, changes=[StockChange(sku.pk, -3)], reason="sale")
+        assert caught.value.details["lines"] == [{"sku_id": sku.pk, "on_hand_qty": 2, "requested_qty": 3}]
+        moves = stock_apply(store=chain.store_a, changes=[StockChange(sku.pk, -2)], reason="sale")
+    assert [(move.qty, move.balance_after) for move in moves] == [(-2, 0)]
+    assert moves[0].pk == StockMove.objects.filter(sku=sku, reason="sale").get().pk
+    assert level(chain.store_a, sku) == 0
+
+
+def test_a_first_move_in_a_store_creates_the_level_row(chain, make_sku):
+    sku = make_sku("新品")
+    moves = stock_apply(store=chain.store_a, changes=[StockChange(sku.pk, 4)], reason="receipt")
+    assert moves[0].balance_after == 4 and level(chain.store_a, sku) == 4
+    moves = stock_apply(
+        store=chain.store_a, changes=[StockChange(sku.pk, -1), StockChange(sku.pk, 2)], reason="adjustment"
+    )
+    assert sorted((move.qty, move.balance_after) for move in moves) == [(-1, 3), (2, 5)]
+    assert level(chain.store_a, sku) == 5
 
 
 def test_batches_and_serials_keep_a_fixed_query_count(chain, make_sku, django_assert_num_queries):

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from mendian.catalog.models import SKU, Category, Product
 from mendian.core.services import audit_record, outbox_enqueue
+from mendian.core.sql import rows_insert, rows_update
 from mendian.inventory.errors import (
     BatchDatesConflict,
     BatchExpired,
@@ -109,38 +110,6 @@ def _serial_may_move(serial: SerialNumber, *, store_id: int, reason: str, qty: i
     return serial.status == SerialStatus.REMOVED
 
 
-def _rows_update(model: type[models.Model], values: dict[int, dict[str, Any]], **same: Any) -> None:
-    """One UPDATE … SET col = CASE id WHEN … END for many rows: Django's bulk_update builds an
-    expression per row and field, which costs more Python time than the whole rest of a checkout."""
-    if not values:
-        return
-    meta = model._meta
-    table = connection.ops.quote_name(meta.db_table)
-    pk_column = connection.ops.quote_name(str(meta.pk.column))  # type: ignore[union-attr]
-    assignments: list[str] = []
-    params: list[Any] = []
-    for name in next(iter(values.values())):
-        field = meta.get_field(name)
-        cast = "BIGINT" if isinstance(field, models.BigIntegerField | models.ForeignKey) else None
-        cases = []
-        for pk, row in values.items():
-            cases.append(f"WHEN %s THEN {'CAST(%s AS BIGINT)' if cast else '%s'}")
-            params.extend([pk, row[name]])
-        column = connection.ops.quote_name(str(field.column))  # type: ignore[union-attr]
-        assignments.append(f"{column} = CASE {pk_column} {' '.join(cases)} END")
-    for name, value in same.items():
-        field = meta.get_field(name)
-        assignments.append(f"{connection.ops.quote_name(str(field.column))} = %s")  # type: ignore[union-attr]
-        params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
-    placeholders = ", ".join(["%s"] * len(values))
-    params.extend(values)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk_column} IN ({placeholders})", params
-        )
-
-
-@transaction.atomic
 def stock_apply(
     *,
     store: Store,
@@ -162,16 +131,132 @@ def stock_apply(
     change of a batch-tracked product that names no batch is taken first-expiry-first-out (expired
     batches are never sold). A batch's stock never goes below zero.
     """
+    changes = [change for change in changes if change.qty]
+    if not changes:
+        return []
+    args = {
+        "store": store,
+        "changes": changes,
+        "reason": reason,
+        "source_type": source_type,
+        "source_id": source_id,
+        "actor_id": actor_id,
+        "note": note,
+        "check_available": check_available,
+    }
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return _stock_apply(**args)
+    return _stock_apply(**args)
+
+
+def _stock_apply(**args: Any) -> list[StockMove]:
+    """Plain SKUs with their level rows in place take three statements (lock, update, insert) and
+    no savepoint: the check runs before any write, so a refusal leaves the caller's transaction
+    usable. Anything else (batches, serials, a first sale in a store) takes the general path."""
+    if not any(change.serials or change.batch_id is not None for change in args["changes"]):
+        moves = _stock_apply_plain(**args)
+        if moves is not None:
+            return moves
+    return _stock_apply_tracked(**args)
+
+
+def _moves_group(changes: Iterable[StockChange]) -> dict[tuple[int, int | None, bool], _Move]:
+    """One move per SKU, batch and direction."""
     groups: dict[tuple[int, int | None, bool], _Move] = {}
     for change in changes:
-        if not change.qty:
-            continue
         key = (change.sku_id, change.batch_id, change.qty > 0)
         group = groups.setdefault(key, _Move(change.sku_id, 0, change.batch_id))
         group.qty += change.qty
         group.serials.extend(change.serials)
-    if not groups:
-        return []
+    return groups
+
+
+def _allows_negative(product_setting: bool | None, store: Store) -> bool:
+    return store.allow_negative_stock if product_setting is None else product_setting
+
+
+def _stock_apply_plain(
+    *,
+    store: Store,
+    changes: list[StockChange],
+    reason: str,
+    source_type: str,
+    source_id: str,
+    actor_id: int | None,
+    note: str,
+    check_available: bool,
+) -> list[StockMove] | None:
+    """The fast path, or None when a SKU tracks batches or serials or has no level row yet."""
+    moves = list(_moves_group(changes).values())
+    sku_ids = sorted({move.sku_id for move in moves})
+    level_table = StockLevel._meta.db_table
+    lock = " FOR UPDATE OF l" if connection.features.has_select_for_update_of else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.id, l.sku_id, l.on_hand_qty, p.tracks_batches, p.tracks_serials, p.allow_negative_stock "
+            f"FROM {level_table} l JOIN {SKU._meta.db_table} s ON s.id = l.sku_id "
+            f"JOIN {Product._meta.db_table} p ON p.id = s.product_id "
+            f"WHERE l.store_id = %s AND l.sku_id IN ({', '.join(['%s'] * len(sku_ids))}) ORDER BY l.id{lock}",
+            [store.pk, *sku_ids],
+        )
+        rows = cursor.fetchall()
+    if len(rows) != len(sku_ids) or any(row[3] or row[4] for row in rows):
+        return None
+    net: dict[int, int] = defaultdict(int)
+    for move in moves:
+        net[move.sku_id] += move.qty
+    short = [
+        {"sku_id": sku_id, "on_hand_qty": on_hand, "requested_qty": -net[sku_id]}
+        for _pk, sku_id, on_hand, _batches, _serials, allow_negative in rows
+        if check_available
+        and net[sku_id] < 0
+        and on_hand + net[sku_id] < 0
+        and not _allows_negative(allow_negative, store)
+    ]
+    if short:
+        raise StockInsufficient(details={"lines": short})
+    running = {sku_id: on_hand for _pk, sku_id, on_hand, *_rest in rows}
+    entries: list[StockMove] = []
+    for move in moves:
+        running[move.sku_id] += move.qty
+        entries.append(
+            StockMove(
+                store_id=store.pk,
+                sku_id=move.sku_id,
+                qty=move.qty,
+                balance_after=running[move.sku_id],
+                reason=reason,
+                source_type=source_type,
+                source_id=source_id,
+                actor_id=actor_id,
+                note=note,
+                serials=[],
+            )
+        )
+    rows_update(
+        StockLevel,
+        {pk: {"on_hand_qty": running[sku_id]} for pk, sku_id, *_rest in rows},
+        updated_at=timezone.now(),
+    )
+    rows_insert(entries)
+    return entries
+
+
+@transaction.atomic
+def _stock_apply_tracked(
+    *,
+    store: Store,
+    changes: list[StockChange],
+    reason: str,
+    source_type: str,
+    source_id: str,
+    actor_id: int | None,
+    note: str,
+    check_available: bool,
+) -> list[StockMove]:
+    """The general path: creates missing level rows, allocates batches, moves serial numbers."""
+    groups = _moves_group(changes)
     sku_ids = sorted({move.sku_id for move in groups.values()})
     StockLevel.objects.bulk_create(
         [StockLevel(store_id=store.pk, sku_id=sku_id) for sku_id in sku_ids], ignore_conflicts=True
@@ -209,9 +294,7 @@ def stock_apply(
     for level in levels:
         delta = net[level.sku_id]
         new_qty = level.on_hand_qty + delta
-        allow_negative = products[level.sku_id].allow_negative_stock
-        if allow_negative is None:
-            allow_negative = store.allow_negative_stock
+        allow_negative = _allows_negative(products[level.sku_id].allow_negative_stock, store)
         if not check_available or delta >= 0 or allow_negative:
             continue
         # What the batches could not give comes from stock outside any batch; expired batches are
@@ -248,13 +331,13 @@ def stock_apply(
     for level in levels:
         level.on_hand_qty = running[level.sku_id]
         level.updated_at = now
-    _rows_update(
+    rows_update(
         StockLevel, {level.pk: {"on_hand_qty": level.on_hand_qty} for level in levels}, updated_at=now
     )
-    _rows_update(BatchStock, {row.pk: {"qty": row.qty} for row in batch_stocks})
+    rows_update(BatchStock, {row.pk: {"qty": row.qty} for row in batch_stocks})
     if new_serials:
         SerialNumber.objects.bulk_create(new_serials)
-    _rows_update(
+    rows_update(
         SerialNumber,
         {row.pk: {"status": row.status, "store": row.store_id} for row in changed_serials},
         updated_at=now,

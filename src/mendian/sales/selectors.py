@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from mendian.catalog.models import SKU, StorePrice
+from mendian.catalog.models import SKU, Category, Product, StorePrice
 from mendian.core.errors import NotFound
 from mendian.core.money import round_to_jiao
 from mendian.promotions.pricing import CartLine, MemberPricing, PricedCart, PricingContext, price_cart
@@ -92,30 +94,17 @@ def register_for_sale(user: object, register_id: int, *, known: Register | None 
 
 
 def sku_infos(*, store: Store, sku_ids: list[int]) -> dict[int, SkuInfo]:
-    """Everything pricing and stock need about the cart's SKUs, in two queries whatever their count:
-    SKUs with product and category, then the store's price overrides."""
-    rows = list(
-        SKU.objects.filter(pk__in=sku_ids, is_active=True, product__is_active=True).values_list(
-            "id",
-            "code",
-            "variant_name",
-            "retail_price_fen",
-            "member_price_fen",
-            "product__name",
-            "product__kind",
-            "product__vat_rate_bp",
-            "product__category_id",
-            "product__category__vat_rate_bp",
-        )
-    )
+    """Everything pricing and stock need about the cart's SKUs — SKU, product, category and the
+    store's price override — in one hand-written query whatever their count (it runs on every quote
+    and checkout; docs/adr/0004-hot-path-sql.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sku_infos_sql(len(sku_ids)), [store.pk, *sku_ids])
+        rows = cursor.fetchall()
     missing = sorted(set(sku_ids) - {row[0] for row in rows})
     if missing:
         raise SkuNotFound(details={"sku_ids": missing})
-    overrides = dict(
-        StorePrice.objects.filter(store_id=store.pk, sku_id__in=sku_ids).values_list(
-            "sku_id", "retail_price_fen"
-        )
-    )
+    overrides = {row[0]: row[10] for row in rows if row[11] is not None}
+    rows = [row[:10] for row in rows]
     infos: dict[int, SkuInfo] = {}
     for sku_id, code, variant, retail, member, product_name, kind, vat, category_id, category_vat in rows:
         if vat is None:
@@ -134,6 +123,21 @@ def sku_infos(*, store: Store, sku_ids: list[int]) -> dict[int, SkuInfo]:
             moves_stock=kind != "service",
         )
     return infos
+
+
+@cache
+def _sku_infos_sql(count: int) -> str:
+    def table(model: Any) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    return (
+        "SELECT s.id, s.code, s.variant_name, s.retail_price_fen, s.member_price_fen, p.name, p.kind, "
+        "p.vat_rate_bp, p.category_id, c.vat_rate_bp, sp.retail_price_fen, sp.id "
+        f"FROM {table(SKU)} s JOIN {table(Product)} p ON p.id = s.product_id "
+        f"LEFT JOIN {table(Category)} c ON c.id = p.category_id "
+        f"LEFT JOIN {table(StorePrice)} sp ON sp.sku_id = s.id AND sp.store_id = %s "
+        f"WHERE s.id IN ({', '.join(['%s'] * count)}) AND s.is_active AND p.is_active"
+    )
 
 
 def member_pricing_lookup(member_id: int | None) -> MemberPricing | None:

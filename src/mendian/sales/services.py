@@ -22,6 +22,7 @@ from mendian.catalog.models import SKU
 from mendian.core.errors import DomainError, PermissionDeniedError
 from mendian.core.money import allocate, round_half_up, round_to_jiao
 from mendian.core.services import audit_record
+from mendian.core.sql import columns, instance_from, row_update, rows_insert
 from mendian.inventory.errors import StockInsufficient
 from mendian.inventory.services import StockChange, stock_apply
 from mendian.members import services as member_services
@@ -290,9 +291,17 @@ def _line_tax_fen(total_fen: int, vat_rate_bp: int) -> int:
 
 
 def _lock_open_shift(register: Register) -> Shift:
-    shift = Shift.objects.select_for_update().filter(register_id=register.pk, closed_at__isnull=True).first()
-    if shift is None:
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Shift, 'sh')} FROM {Shift._meta.db_table} sh "
+            f"WHERE sh.register_id = %s AND sh.closed_at IS NULL ORDER BY sh.id LIMIT 1{lock}",
+            [register.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
         raise ShiftNotOpen(details={"register_id": register.pk})
+    shift: Shift = instance_from(Shift, row)
     return shift
 
 
@@ -380,7 +389,7 @@ def order_checkout(
 
     Runs once per client_order_id: a repeat (even concurrent) returns the first order, decided by the
     unique constraint. A refused sale writes nothing but an exception-log row."""
-    existing_id = Order.objects.filter(client_order_id=client_order_id).values_list("pk", flat=True).first()
+    existing_id = _order_id_by_client_id(client_order_id)
     if existing_id is not None:
         return _existing_checkout(Order.objects.get(pk=existing_id), register=register, lines=lines)
     store = register.store
@@ -469,6 +478,14 @@ def order_checkout(
         return _existing_checkout(winner, register=register, lines=lines)
 
 
+def _order_id_by_client_id(client_order_id: str) -> int | None:
+    value = Order._meta.get_field("client_order_id").get_db_prep_value(client_order_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {Order._meta.db_table} WHERE client_order_id = %s", [value])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _existing_checkout(order: Order, *, register: Register, lines: list[LineInput]) -> CheckoutResult:
     """A repeat of a sale: the first order, provided the repeat is the same sale."""
     order_lines = list(order.lines.order_by("line_no"))
@@ -506,7 +523,7 @@ def _checkout_write(
         for priced_line in priced.lines
     ]
     status = Order.Status.PENDING_PAYMENT if settlement.has_pending else Order.Status.COMPLETED
-    order = Order.objects.create(
+    order = Order(
         store_id=store.pk,
         register_id=register.pk,
         shift_id=shift.pk if shift is not None else None,
@@ -530,48 +547,45 @@ def _checkout_write(
         tax_fen=sum(line_taxes),
         receipt_token=secrets.token_urlsafe(16),
     )
-    order_lines = OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                order_id=order.pk,
-                line_no=index,
-                sku_id=line.sku_id,
-                sku_code=infos[line.sku_id].code,
-                name=infos[line.sku_id].name[:300],
-                qty=line.qty,
-                list_price_fen=priced_line.list_price_fen,
-                unit_price_fen=priced_line.unit_price_fen,
-                price_override_fen=line.price_override_fen,
-                discount_fen=priced_line.discount_fen,
-                total_fen=priced_line.total_fen,
-                tax_fen=tax,
-                vat_rate_bp=infos[line.sku_id].vat_rate_bp,
-                is_gift=line.is_gift,
-                reasons=priced_line.reasons,
-                serials=list(line.serials),
-                batch_id=line.batch_id,
-            )
-            for index, (line, priced_line, tax) in enumerate(
-                zip(lines, priced.lines, line_taxes, strict=True), 1
-            )
-        ]
-    )
-    order_tenders = OrderTender.objects.bulk_create(
-        [
-            OrderTender(
-                order_id=order.pk,
-                kind=tender.kind,
-                amount_fen=tender.amount_fen,
-                tendered_fen=tender.tendered_fen,
-                change_fen=tender.change_fen,
-                status=tender.status,
-                reference=tender.reference,
-                card_last4=tender.card_last4,
-                approval_code=tender.approval_code,
-            )
-            for tender in settlement.tenders
-        ]
-    )
+    rows_insert([order])
+    order_lines = [
+        OrderLine(
+            order_id=order.pk,
+            line_no=index,
+            sku_id=line.sku_id,
+            sku_code=infos[line.sku_id].code,
+            name=infos[line.sku_id].name[:300],
+            qty=line.qty,
+            list_price_fen=priced_line.list_price_fen,
+            unit_price_fen=priced_line.unit_price_fen,
+            price_override_fen=line.price_override_fen,
+            discount_fen=priced_line.discount_fen,
+            total_fen=priced_line.total_fen,
+            tax_fen=tax,
+            vat_rate_bp=infos[line.sku_id].vat_rate_bp,
+            is_gift=line.is_gift,
+            reasons=priced_line.reasons,
+            serials=list(line.serials),
+            batch_id=line.batch_id,
+        )
+        for index, (line, priced_line, tax) in enumerate(zip(lines, priced.lines, line_taxes, strict=True), 1)
+    ]
+    rows_insert(order_lines)
+    order_tenders = [
+        OrderTender(
+            order_id=order.pk,
+            kind=tender.kind,
+            amount_fen=tender.amount_fen,
+            tendered_fen=tender.tendered_fen,
+            change_fen=tender.change_fen,
+            status=tender.status,
+            reference=tender.reference,
+            card_last4=tender.card_last4,
+            approval_code=tender.approval_code,
+        )
+        for tender in settlement.tenders
+    ]
+    rows_insert(order_tenders)
     _member_books(
         order=order, member_id=member_id, priced=priced, infos=infos, settlement=settlement, user=user
     )
@@ -599,14 +613,15 @@ def _checkout_write(
             source_id=str(order.pk),
             actor_id=user.pk,
         )
-        if entries:
-            CashDrawerEntry.objects.bulk_create(entries)
+        rows_insert(entries)
         by_tender = dict(shift.by_tender)
         for kind, amount in settlement.by_kind.items():
             by_tender[kind] = by_tender.get(kind, 0) + amount
         # The shift row is locked (FOR UPDATE; on SQLite the IMMEDIATE transaction), so plain values
         # computed from it are safe, and cheaper to build than F() expressions on the hot path.
-        Shift.objects.filter(pk=shift.pk).update(
+        row_update(
+            Shift,
+            shift.pk,
             order_count=shift.order_count + 1,
             subtotal_fen=shift.subtotal_fen + priced.subtotal_fen,
             sales_fen=shift.sales_fen + priced.total_fen,

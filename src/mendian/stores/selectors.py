@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cache
+from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from mendian.core.errors import NotFound, PermissionDeniedError
+from mendian.core.sql import columns, instance_from, width
 from mendian.stores.models import ApiToken, Register, StaffProfile, Store
 
 
@@ -30,12 +37,71 @@ def register_by_device_token(raw_token: str) -> Register | None:
 
 def api_token_lookup(raw_token: str) -> ApiToken | None:
     """The live token with its user, the user's staff profile, its register and the register's store,
-    in one query: the request needs all of them, and checked afresh on every request (a revoked
-    token stops working at once)."""
+    the user's permissions (own and through roles) and the staff's store ids — in one hand-written
+    query, since every API request runs it (docs/adr/0004-hot-path-sql.md). Nothing is cached across
+    requests: a revoked token, a role change or a store unassigned applies at once."""
+    now = ApiToken._meta.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(), [token_hash(raw_token), now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token = instance_from(ApiToken, row)
+    offset = width(ApiToken)
+    user = instance_from(get_user_model(), row, offset)
+    offset += width(get_user_model())
+    profile = instance_from(StaffProfile, row, offset)
+    offset += width(StaffProfile)
+    register = instance_from(Register, row, offset)
+    offset += width(Register)
+    store = instance_from(Store, row, offset)
+    permissions, store_ids = row[offset + width(Store) :]
+    ApiToken.user.field.set_cached_value(token, user)
+    ApiToken.register.field.set_cached_value(token, register)
+    get_user_model().staff.related.set_cached_value(user, profile)  # type: ignore[attr-defined]
+    if profile is not None:
+        StaffProfile.user.field.set_cached_value(profile, user)
+        profile._store_ids = {int(pk) for pk in store_ids.split(",")} if store_ids else set()  # type: ignore[attr-defined]
+    if register is not None:
+        Register.store.field.set_cached_value(register, store)
+    if not user.is_superuser:
+        user._perm_cache = set(permissions.split(",")) if permissions else set()
+    return token
+
+
+@cache
+def _token_sql() -> str:
+    user_model = get_user_model()
+    quote = connection.ops.quote_name
+
+    def table(model: Any) -> str:
+        return quote(model._meta.db_table)
+
+    def agg(expression: str) -> str:
+        if connection.vendor == "postgresql":
+            return f"string_agg({expression}, ',')"
+        return f"group_concat({expression}, ',')"
+
+    user_permissions = user_model.user_permissions.through  # type: ignore[attr-defined]
+    user_groups = user_model.groups.through  # type: ignore[attr-defined]
+    group_permissions = Group.permissions.through
+    staff_stores = StaffProfile.stores.through
+    permission_name = "ct.app_label || '.' || p.codename"
     return (
-        ApiToken.objects.select_related("user", "user__staff", "register", "register__store")
-        .filter(key_hash=token_hash(raw_token), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
+        f"SELECT {columns(ApiToken, 't')}, {columns(user_model, 'u')}, {columns(StaffProfile, 'sp')}, "
+        f"{columns(Register, 'r')}, {columns(Store, 's')}, "
+        f"(SELECT {agg(permission_name)} FROM {table(Permission)} p "
+        f"JOIN {table(ContentType)} ct ON ct.id = p.content_type_id WHERE p.id IN ("
+        f"SELECT up.permission_id FROM {table(user_permissions)} up WHERE up.user_id = u.id "
+        f"UNION SELECT gp.permission_id FROM {table(group_permissions)} gp "
+        f"JOIN {table(user_groups)} ug ON ug.group_id = gp.group_id WHERE ug.user_id = u.id)), "
+        f"(SELECT {agg('CAST(ss.store_id AS TEXT)')} FROM {table(staff_stores)} ss "
+        "WHERE ss.staffprofile_id = sp.id) "
+        f"FROM {table(ApiToken)} t JOIN {table(user_model)} u ON u.id = t.user_id "
+        f"LEFT JOIN {table(StaffProfile)} sp ON sp.user_id = u.id "
+        f"LEFT JOIN {table(Register)} r ON r.id = t.register_id "
+        f"LEFT JOIN {table(Store)} s ON s.id = r.store_id "
+        "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s"
     )
 
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("r/claim/<str:token>/qr.svg", claim_views.claim_qr, name="order_claim_qr"),
     path("r/<str:receipt_token>/", views.receipt_page, name="receipt"),
     path("r/<str:receipt_token>/qr.svg", views.receipt_qr, name="receipt_qr"),
+    path("r/<str:receipt_token>/receipt.pdf", views.receipt_pdf_view, name="receipt_pdf"),
 ]

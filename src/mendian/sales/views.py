@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from mendian.core.api_errors import error_response
 from mendian.core.errors import DomainError
 from mendian.sales.printing import drawer_open, receipt_print, receipt_reprint_record
-from mendian.sales.receipt_render import receipt_from_order, receipt_from_return
+from mendian.sales.receipt_render import receipt_from_order, receipt_from_return, receipt_pdf
 from mendian.stores.selectors import permission_check, scope_to_stores
 
 RECEIPT_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -155,13 +155,19 @@ def _order_for_receipt(**lookup: Any) -> Any:
     )
 
 
-def receipt_page(request: HttpRequest, receipt_token: str) -> HttpResponse:
-    """The public e-receipt: anyone holding the unguessable link may read it, nobody else finds it."""
+def _receipt_order(receipt_token: str) -> Any:
+    """The order behind an e-receipt link, or 404: anyone holding the unguessable token may read it."""
     if not RECEIPT_TOKEN_PATTERN.match(receipt_token):
         raise Http404
     order = _order_for_receipt(receipt_token=receipt_token)
     if order is None:
         raise Http404
+    return order
+
+
+def receipt_page(request: HttpRequest, receipt_token: str) -> HttpResponse:
+    """The public e-receipt: anyone holding the unguessable link may read it, nobody else finds it."""
+    order = _receipt_order(receipt_token)
     receipt = receipt_from_order(
         order, receipt_url=request.build_absolute_uri(), is_reprint=request.GET.get("reprint") == "1"
     )
@@ -173,6 +179,22 @@ def receipt_page(request: HttpRequest, receipt_token: str) -> HttpResponse:
         "paper_mm": paper_mm,
     }
     response = render(request, "sales/receipt.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def receipt_pdf_view(request: HttpRequest, receipt_token: str) -> HttpResponse:
+    """The e-receipt as a PDF to keep (for an expense claim, say): the same receipt, the same token."""
+    order = _receipt_order(receipt_token)
+    receipt_url = request.build_absolute_uri(reverse("sales:receipt", args=[receipt_token]))
+    receipt = receipt_from_order(order, receipt_url=receipt_url)
+    paper_mm = 58 if request.GET.get("paper") == "58" else 80
+    response = HttpResponse(receipt_pdf(receipt, paper_width_mm=paper_mm), content_type="application/pdf")
+    # Order numbers are ASCII (register code, date, sequence); anything else is kept out of the header.
+    filename = re.sub(r"[^A-Za-z0-9_-]", "_", order.number)
+    response["Content-Disposition"] = f'inline; filename="receipt-{filename}.pdf"'
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -258,7 +258,6 @@ def exchange_quote(request: HttpRequest, payload: ExchangeQuoteIn) -> dict[str, 
     order = selectors.order_get(request.user, payload.order_id)
     register = selectors.register_for_sale(request.user, payload.register_id)
     return services.order_exchange_quote(
-        user=request.user,
         order=order,
         register=register,
         return_lines=[

@@ -913,7 +913,6 @@ def _exchange_check(*, order: Order, register: Register, return_lines: list[Retu
 
 def order_exchange_quote(
     *,
-    user: Any,
     order: Order,
     register: Register,
     return_lines: list[ReturnLineInput],

@@ -12,10 +12,12 @@ import json
 import re
 from typing import Any
 
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from mendian.core.api_errors import error_response
@@ -136,7 +138,53 @@ def _denomination_label(fen: int) -> str:
 
 def display_page(request: HttpRequest, register_id: int) -> HttpResponse:
     """The customer-facing second screen: it shows what the till on the same machine publishes."""
-    return render(request, "sales/display.html", {"register_id": register_id})
+    sale_url = reverse("sales:display_sale", args=[register_id, "TOKEN"]).replace("TOKEN", "{token}")
+    return render(request, "sales/display.html", {"register_id": register_id, "sale_url": sale_url})
+
+
+@never_cache
+@require_GET
+def display_sale(request: HttpRequest, register_id: int, receipt_token: str) -> HttpResponse:
+    """What the display offers after a sale, for the receipt token the till published: a sale without a
+    member gets the claim QR (join on the phone and earn this order's points); a member's sale gets the
+    e-receipt QR and the points it earned. The receipt token is the key, as for the e-receipt itself;
+    the claim token is signed here, never on the client."""
+    from mendian.members.models import PointsEntry
+    from mendian.sales.claim import order_claim_token, order_claimable
+
+    if not RECEIPT_TOKEN_PATTERN.match(receipt_token):
+        raise Http404
+    order = (
+        _order_model()
+        .objects.only("pk", "member_id", "is_training", "status")
+        .filter(receipt_token=receipt_token, register_id=register_id)
+        .first()
+    )
+    if order is None:
+        raise Http404
+    claim_url = claim_qr_url = ""
+    if order_claimable(order):
+        claim_token = order_claim_token(order.pk)
+        claim_url = request.build_absolute_uri(reverse("sales:order_claim", args=[claim_token]))
+        claim_qr_url = reverse("sales:order_claim_qr", args=[claim_token])
+    points_earned = 0
+    if order.member_id is not None:
+        earned = PointsEntry.objects.filter(
+            account__member_id=order.member_id,
+            kind=PointsEntry.Kind.EARN,
+            source_type="order",
+            source_id=str(order.pk),
+        ).aggregate(total=Sum("points"))
+        points_earned = earned["total"] or 0
+    return JsonResponse(
+        {
+            "has_member": order.member_id is not None,
+            "points_earned": points_earned,
+            "claim_url": claim_url,
+            "claim_qr_url": claim_qr_url,
+            "receipt_qr_url": reverse("sales:receipt_qr", args=[receipt_token]),
+        }
+    )
 
 
 def _order_model() -> Any:

@@ -1044,6 +1044,12 @@
         } catch (error) {
           // Keep the tenders: the cashier fixes what the message says, or retries (same order id).
           if (!error.network) this.tenders = [];
+          if (error.code === "wallet_verification_required") {
+            // The refused stored-value payment wrote nothing, and the retry carries the member's code: a
+            // new body under the old Idempotency-Key would be refused as a reused key.
+            this.clientOrderId = newId();
+            this.saveCart();
+          }
           this.chooseTender(this.tenderKind);
           this.fail(error);
         } finally {

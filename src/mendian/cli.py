@@ -107,8 +107,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup_django()
+    import logging
+
     from django.core.management import call_command
 
+    # LOGGING gives the "huey" logger our console handler (so run_huey adds none of its own and
+    # each line is printed once) at WARNING for the web processes; the worker reports start-up,
+    # periodic enqueues and task runs at INFO.
+    logging.getLogger("huey").setLevel(logging.INFO)
     call_command("run_huey")
     return 0
 

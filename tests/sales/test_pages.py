@@ -69,7 +69,7 @@ def test_customer_display_page_renders() -> None:
     assert response.status_code == 200
     html = response.content.decode()
     assert "欢迎光临" in html
-    assert "customerDisplay(7)" in html
+    assert "customerDisplay(7, '/pos/display/7/sale/{token}/')" in html
 
 
 def test_e_receipt_shows_the_lines_without_signing_in(cash_order: Any) -> None:

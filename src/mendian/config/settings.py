@@ -162,7 +162,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO" if not DEBUG else "DEBUG"},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A handler of its own (and no propagation) keeps `run_huey` from adding huey's handler on top of
+        # ours, which printed every worker line twice. `mendian worker` raises the level to INFO.
+        "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
 
 UNFOLD = {

@@ -19,7 +19,10 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 class AuditEntry(models.Model):
     """One sensitive action: who, from where, what, before/after. Written in the action's transaction;
-    never changed or deleted by the application (and on PostgreSQL a trigger refuses it too)."""
+    never changed or deleted by the application (and on PostgreSQL a trigger refuses it too).
+
+    Store and register are plain ids, not foreign keys, so that `core` stays the bottom layer and a row
+    outlives the store or register it names: see docs/adr/0003-audit-plain-ids.md."""
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

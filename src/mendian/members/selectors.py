@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
+from mendian.core.money import round_half_up
 from mendian.members import crypto
 from mendian.members.errors import MemberNotFound
 from mendian.members.models import (
@@ -32,6 +34,30 @@ def program_get() -> LoyaltyProgram:
     if program is None:
         program, _created = LoyaltyProgram.objects.get_or_create(pk=1)
     return program
+
+
+def points_return_shortfall_fen(*, member_id: int, order_id: int, refund_fen: int) -> int:
+    """The money value of earned points a return of `refund_fen` of an order would deduct from its
+    refund because the member already spent them — the figure services.points_reverse_for_return
+    settles, read without writing or locking (for the quote of an exchange at the till)."""
+    source_id = str(order_id)
+    earn = PointsEntry.objects.filter(
+        account__member_id=member_id, kind=PointsEntry.Kind.EARN, source_type="order", source_id=source_id
+    ).first()
+    account = PointsAccount.objects.filter(member_id=member_id).first()
+    if earn is None or earn.value_fen <= 0 or account is None:
+        return 0
+    prior = PointsEntry.objects.filter(
+        account=account, kind=PointsEntry.Kind.EARN_REVERSAL, source_type="order", source_id=source_id
+    ).aggregate(points=Sum("points"), shortfall=Sum("shortfall_points"), value=Sum("value_fen"))
+    already = -(prior["points"] or 0) + (prior["shortfall"] or 0)
+    refunded = min((prior["value"] or 0) + refund_fen, earn.value_fen)
+    target = round_half_up(Decimal(earn.points) * refunded / earn.value_fen)
+    due = max(target - already, 0)
+    shortfall = due - min(due, account.balance)
+    if not shortfall:
+        return 0
+    return round_half_up(Decimal(shortfall) * 100 / program_get().points_per_yuan_redeemed)
 
 
 def tier_qualified(*, member: Member, now: dt.datetime | None = None) -> Tier | None:

@@ -17,6 +17,8 @@ from mendian.sales.schemas import (
     ExceptionOut,
     ExchangeIn,
     ExchangeOut,
+    ExchangeQuoteIn,
+    ExchangeQuoteOut,
     HeldIn,
     HeldOut,
     Id,
@@ -204,6 +206,12 @@ def _tender_inputs(tenders: list[Any]) -> list[services.TenderInput]:
     ]
 
 
+def _authorizer_input(authorizer: Any) -> services.AuthorizerInput | None:
+    if authorizer is None:
+        return None
+    return services.AuthorizerInput(employee_no=authorizer.employee_no, pin=authorizer.pin)
+
+
 @router.post(
     "/exchanges", response={200: ExchangeOut, 201: ExchangeOut}, summary="Exchange: a return and a sale"
 )
@@ -228,12 +236,40 @@ def exchange_create(request: HttpRequest, payload: ExchangeIn) -> Status:
         reason=payload.reason,
         member_id=payload.sale.member_id,
         note=payload.sale.note,
+        manual_discount_fen=payload.sale.manual_discount_fen,
+        authorizer=_authorizer_input(payload.sale.authorizer),
+        override_reason=payload.sale.reason,
     )
     body = {
         "returned": selectors.return_out(selectors.return_get(request.user, ret.pk)),
         "order": selectors.order_out(result.order, result.lines, result.tenders),
     }
     return Status(201 if result.created else 200, body)
+
+
+@router.post(
+    "/exchanges/quote",
+    response=ExchangeQuoteOut,
+    summary="What an exchange would refund and charge, without saving it",
+)
+def exchange_quote(request: HttpRequest, payload: ExchangeQuoteIn) -> dict[str, Any]:
+    permission_check(request.user, "sales.refund_order")
+    permission_check(request.user, "sales.add_order")
+    order = selectors.order_get(request.user, payload.order_id)
+    register = selectors.register_for_sale(request.user, payload.register_id)
+    return services.order_exchange_quote(
+        order=order,
+        register=register,
+        return_lines=[
+            services.ReturnLineInput(order_line_id=line.order_line_id, qty=line.qty)
+            for line in payload.return_lines
+        ],
+        lines=_line_inputs(payload.sale.lines),
+        member_id=payload.sale.member_id,
+        manual_discount_fen=payload.sale.manual_discount_fen,
+        authorizer=_authorizer_input(payload.sale.authorizer),
+        override_reason=payload.sale.reason,
+    )
 
 
 @router.get("/returns/{return_id}", response=ReturnOut, summary="One return")

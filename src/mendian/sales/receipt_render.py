@@ -1,8 +1,10 @@
-"""One receipt model for every way a receipt leaves the till: ESC/POS bytes for 58/80 mm paper and the e-receipt page.
+"""One receipt model for every way a receipt leaves the till: ESC/POS bytes for 58/80 mm paper,
+the e-receipt page and its PDF.
 
-`receipt_from_order` reads an order into a plain `Receipt`; `receipt_escpos` prints that onto any
-python-escpos printer. Chinese text goes to the printer as GB18030 in the printer's Chinese mode
-(FS &), which is what the usual Chinese thermal printers (Xprinter, Gprinter, Epson TM-T82 CN …)
+`receipt_from_order` reads an order into a plain `Receipt`; `receipt_rows` lays it out once as
+rows; `receipt_escpos` prints those rows onto any python-escpos printer and `receipt_pdf` draws
+them on a receipt-wide PDF page (the HTML page, templates/sales/receipt.html, shows the same model).
+Chinese text goes to the printer as GB18030 in the printer's Chinese mode (FS &), which is what the usual Chinese thermal printers (Xprinter, Gprinter, Epson TM-T82 CN …)
 expect; a CJK character takes two of the paper's columns (32 on 58 mm, 48 on 80 mm).
 """
 
@@ -326,68 +328,105 @@ def _local_time(moment: datetime) -> str:
     )
 
 
-def receipt_text_lines(receipt: Receipt, columns: int) -> list[tuple[str, str]]:
-    """The receipt as (style, text) lines; style is "" (normal), "title", "mark" or "total"."""
-    rule = "-" * columns
-    out: list[tuple[str, str]] = []
-    # Double-size text takes twice the columns, so titles get half the width.
-    for part in wrap(receipt.store_name, columns // 2):
-        out.append(("title", part))
+@dataclass(frozen=True)
+class ReceiptRow:
+    """One row of the receipt's layout, before it meets a medium (paper columns, PDF points).
+
+    `style` is "" (normal), "title", "center", "mark", "total" or "rule"; `right` is a right-aligned
+    amount on the same row; `indent` rows sit under the row before (line details, tender details)."""
+
+    style: str
+    left: str = ""
+    right: str = ""
+    indent: bool = False
+
+
+def receipt_rows(receipt: Receipt) -> list[ReceiptRow]:
+    """What the receipt says, top to bottom: the one layout every renderer (ESC/POS, PDF) draws."""
+    rows: list[ReceiptRow] = [ReceiptRow("title", receipt.store_name)]
     for text in (receipt.store_address, receipt.store_phone):
-        for part in wrap(text, columns) if text else []:
-            out.append(("center", part))
+        if text:
+            rows.append(ReceiptRow("center", text))
     if receipt.is_training:
-        out.append(("mark", pgettext("receipt mark", "Training")))
+        rows.append(ReceiptRow("mark", pgettext("receipt mark", "Training")))
     if receipt.is_reprint:
-        out.append(("mark", pgettext("receipt mark", "Reprint")))
+        rows.append(ReceiptRow("mark", pgettext("receipt mark", "Reprint")))
     if receipt.is_refund:
-        out.append(("mark", pgettext("receipt mark", "Refund")))
-    out.append(("", rule))
-    out.append(("", _("Order: %(number)s") % {"number": receipt.order_number}))
-    out.append(("", _("Time: %(time)s") % {"time": _local_time(receipt.created_at)}))
-    who = _("Cashier: %(name)s") % {"name": receipt.cashier_name}
-    if receipt.register_name:
-        who = two_columns(who, receipt.register_name, columns)
-    out.append(("", who))
+        rows.append(ReceiptRow("mark", pgettext("receipt mark", "Refund")))
+    rows.append(ReceiptRow("rule"))
+    rows.append(ReceiptRow("", _("Order: %(number)s") % {"number": receipt.order_number}))
+    rows.append(ReceiptRow("", _("Time: %(time)s") % {"time": _local_time(receipt.created_at)}))
+    rows.append(
+        ReceiptRow("", _("Cashier: %(name)s") % {"name": receipt.cashier_name}, receipt.register_name)
+    )
     if receipt.member_label:
-        out.append(("", _("Member: %(member)s") % {"member": receipt.member_label}))
-    out.append(("", rule))
+        rows.append(ReceiptRow("", _("Member: %(member)s") % {"member": receipt.member_label}))
+    rows.append(ReceiptRow("rule"))
     for line in receipt.lines:
         name = line.name + (" " + pgettext("receipt", "[gift]") if line.is_gift else "")
-        for part in wrap(name, columns):
-            out.append(("", part))
-        qty_price = f"  {line.qty} x {yuan_str(line.unit_price_fen)}"
-        out.append(("", two_columns(qty_price, yuan_str(line.total_fen), columns)))
-        if line.discount_fen:
-            out.append(
-                (
-                    "",
-                    two_columns(
-                        "  " + pgettext("receipt", "Discount"), "-" + yuan_str(line.discount_fen), columns
-                    ),
-                )
-            )
-    out.append(("", rule))
-    out.append(("", two_columns(pgettext("receipt", "Items"), str(receipt.item_count), columns)))
-    out.append(("", two_columns(pgettext("receipt", "Subtotal"), yuan_str(receipt.subtotal_fen), columns)))
-    if receipt.discount_fen:
-        out.append(
-            ("", two_columns(pgettext("receipt", "Discounts"), "-" + yuan_str(receipt.discount_fen), columns))
+        rows.append(ReceiptRow("", name))
+        rows.append(
+            ReceiptRow("", f"{line.qty} x {yuan_str(line.unit_price_fen)}", yuan_str(line.total_fen), True)
         )
+        if line.discount_fen:
+            rows.append(
+                ReceiptRow("", pgettext("receipt", "Discount"), "-" + yuan_str(line.discount_fen), True)
+            )
+    rows.append(ReceiptRow("rule"))
+    rows.append(ReceiptRow("", pgettext("receipt", "Items"), str(receipt.item_count)))
+    rows.append(ReceiptRow("", pgettext("receipt", "Subtotal"), yuan_str(receipt.subtotal_fen)))
+    if receipt.discount_fen:
+        rows.append(ReceiptRow("", pgettext("receipt", "Discounts"), "-" + yuan_str(receipt.discount_fen)))
     total_label = pgettext("receipt", "Refund total") if receipt.is_refund else pgettext("receipt", "Total")
-    # The total is printed double-height only (same width), so it keeps the full column count.
-    out.append(("total", two_columns(total_label, yuan_str(receipt.total_fen), columns)))
+    rows.append(ReceiptRow("total", total_label, yuan_str(receipt.total_fen)))
     for tender in receipt.tenders:
-        out.append(("", two_columns(tender.label, yuan_str(tender.shown_fen), columns)))
+        rows.append(ReceiptRow("", tender.label, yuan_str(tender.shown_fen)))
         if tender.detail:
-            out.append(("", "  " + _clip(tender.detail, columns - 2)))
+            rows.append(ReceiptRow("", tender.detail, indent=True))
     if receipt.change_fen:
-        out.append(("", two_columns(pgettext("receipt", "Change"), yuan_str(receipt.change_fen), columns)))
+        rows.append(ReceiptRow("", pgettext("receipt", "Change"), yuan_str(receipt.change_fen)))
     if receipt.note:
-        out.append(("", rule))
-        for part in wrap(_("Note: %(note)s") % {"note": receipt.note}, columns):
-            out.append(("", part))
-    out.append(("", rule))
+        rows.append(ReceiptRow("rule"))
+        rows.append(ReceiptRow("", _("Note: %(note)s") % {"note": receipt.note}))
+    rows.append(ReceiptRow("rule"))
+    return rows
+
+
+def receipt_codes(receipt: Receipt) -> list[tuple[str, str]]:
+    """The QR codes under the rows, as (link, caption): the e-receipt, then the member claim."""
+    codes = []
+    if receipt.receipt_url:
+        codes.append((receipt.receipt_url, _("Scan for your e-receipt")))
+    if receipt.claim_url:
+        codes.append((receipt.claim_url, _("Scan to join and earn the points of this order")))
+    return codes
+
+
+def receipt_closing() -> str:
+    return _("Thank you, see you again!")
+
+
+def receipt_text_lines(receipt: Receipt, columns: int) -> list[tuple[str, str]]:
+    """The receipt as (style, text) lines of at most `columns` display columns, for character printers.
+
+    Style is "" (normal), "title", "center", "mark" or "total"; rules become a row of dashes."""
+    out: list[tuple[str, str]] = []
+    for row in receipt_rows(receipt):
+        prefix = "  " if row.indent else ""
+        if row.style == "rule":
+            out.append(("", "-" * columns))
+        elif row.style == "title":
+            # Double-size text takes twice the columns, so titles get half the width.
+            out.extend(("title", part) for part in wrap(row.left, columns // 2))
+        elif row.style == "center":
+            out.extend(("center", part) for part in wrap(row.left, columns))
+        elif row.style == "mark":
+            out.append(("mark", row.left))
+        elif row.right:
+            # The total is printed double-height only (same width), so it keeps the full column count.
+            out.append((row.style, two_columns(prefix + row.left, row.right, columns)))
+        else:
+            out.extend((row.style, prefix + part) for part in wrap(row.left, columns - len(prefix)))
     return out
 
 
@@ -425,16 +464,12 @@ def receipt_escpos(
             printer.set(bold=False, normal_textsize=True)
         else:
             text(value)
-    if receipt.receipt_url:
+    for link, caption in receipt_codes(receipt):
         printer.set(align="center")
-        printer.qr(receipt.receipt_url, size=5 if columns < 48 else 6, native=True)
-        text(_("Scan for your e-receipt"))
-    if receipt.claim_url:
-        printer.set(align="center")
-        printer.qr(receipt.claim_url, size=5 if columns < 48 else 6, native=True)
-        text(_("Scan to join and earn the points of this order"))
+        printer.qr(link, size=5 if columns < 48 else 6, native=True)
+        text(caption)
     printer.set(align="center")
-    text(_("Thank you, see you again!"))
+    text(receipt_closing())
     printer.set(align="left")
     printer.cut()
     kick = receipt.has_cash and not receipt.is_reprint if open_drawer is None else open_drawer
@@ -449,3 +484,158 @@ def receipt_bytes(receipt: Receipt, *, paper_width_mm: int = 80, open_drawer: bo
     dummy = Dummy()
     receipt_escpos(receipt, dummy, paper_width_mm=paper_width_mm, open_drawer=open_drawer)
     return bytes(dummy.output)
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF: the e-receipt as a file to keep (reportlab; Adobe's CID font STSong-Light, which PDF readers
+# supply themselves, so no font file ships and nothing is fetched).
+
+PDF_FONT = "STSong-Light"
+PDF_MARGIN_MM = 4
+PDF_SIZE_BY_STYLE = {"title": 13.0, "total": 11.0, "mark": 11.0}
+PDF_SIZE = 8.5
+PDF_QR_MM = 28
+
+
+def _pdf_font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    return PDF_FONT
+
+
+def _pdf_wrap(text: str, size: float, width: float) -> list[str]:
+    """Break text into lines no wider than `width` points (per character, as CJK text breaks)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    lines: list[str] = []
+    current = ""
+    for char in text:
+        if current and stringWidth(current + char, PDF_FONT, size) > width:
+            lines.append(current)
+            current = ""
+        current += char
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+@dataclass(frozen=True)
+class _PdfOp:
+    """One thing to draw, `top` points below the top margin; kind is text/right/center/mark/rule/qr."""
+
+    kind: str
+    top: float
+    x: float = 0
+    text: str = ""
+    size: float = PDF_SIZE
+    heavy: bool = False
+
+
+def _pdf_layout(receipt: Receipt, width: float) -> tuple[list[_PdfOp], float]:
+    """Place every row and code of the receipt; returns the drawing operations and the used height."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    ops: list[_PdfOp] = []
+    top = 0.0
+    indent = 2 * PDF_SIZE
+    for row in receipt_rows(receipt):
+        size = PDF_SIZE_BY_STYLE.get(row.style, PDF_SIZE)
+        leading = size * 1.45
+        heavy = row.style in ("title", "total", "mark")
+        if row.style == "rule":
+            ops.append(_PdfOp("rule", top + leading / 2))
+            top += leading
+        elif row.style in ("title", "center", "mark"):
+            for part in _pdf_wrap(row.left, size, width - (2 * size if row.style == "mark" else 0)):
+                top += leading
+                ops.append(
+                    _PdfOp(
+                        "mark" if row.style == "mark" else "center", top, text=part, size=size, heavy=heavy
+                    )
+                )
+            if row.style == "mark":
+                top += size * 0.4
+        else:
+            left_x = indent if row.indent else 0.0
+            room = width - left_x
+            if row.right:
+                room -= stringWidth(row.right, PDF_FONT, size) + size
+            for index, part in enumerate(_pdf_wrap(row.left, size, room)):
+                top += leading
+                ops.append(_PdfOp("text", top, x=left_x, text=part, size=size, heavy=heavy))
+                if index == 0 and row.right:
+                    ops.append(_PdfOp("right", top, text=row.right, size=size, heavy=heavy))
+    for link, caption in receipt_codes(receipt):
+        qr_size = PDF_QR_MM * 72 / 25.4
+        top += qr_size + PDF_SIZE * 0.6
+        ops.append(_PdfOp("qr", top, text=link, size=qr_size))
+        for part in _pdf_wrap(caption, PDF_SIZE, width):
+            top += PDF_SIZE * 1.45
+            ops.append(_PdfOp("center", top, text=part))
+    top += PDF_SIZE * 2.5
+    ops.append(_PdfOp("center", top, text=receipt_closing()))
+    return ops, top + PDF_SIZE
+
+
+def receipt_pdf(receipt: Receipt, *, paper_width_mm: int = 80) -> bytes:
+    """The receipt as a one-page PDF as wide as the paper roll, as long as the receipt.
+
+    Drawn from the same rows as the printed receipt, with proportional text and right-aligned amounts."""
+    from io import BytesIO
+
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+
+    font = _pdf_font()
+    page_width = paper_width_mm * mm
+    margin = PDF_MARGIN_MM * mm
+    width = page_width - 2 * margin
+    ops, height = _pdf_layout(receipt, width)
+    page_height = height + 2 * margin
+    buffer = BytesIO()
+    canvas = Canvas(buffer, pagesize=(page_width, page_height), pageCompression=1)
+    canvas.setTitle(f"{receipt.store_name} {receipt.order_number}")
+    canvas.setAuthor(receipt.store_name)
+    canvas.setCreator("Mendian")
+    for op in ops:
+        baseline = page_height - margin - op.top
+        if op.kind == "rule":
+            canvas.setDash(2, 2)
+            canvas.setLineWidth(0.5)
+            canvas.line(margin, baseline, page_width - margin, baseline)
+            canvas.setDash()
+        elif op.kind == "qr":
+            widget = QrCodeWidget(op.text, barBorder=0)
+            left, bottom, right, upper = widget.getBounds()
+            scale_x, scale_y = op.size / (right - left), op.size / (upper - bottom)
+            drawing = Drawing(op.size, op.size, transform=[scale_x, 0, 0, scale_y, 0, 0])
+            drawing.add(widget)
+            renderPDF.draw(drawing, canvas, (page_width - op.size) / 2, baseline)
+        else:
+            text_width = stringWidth(op.text, font, op.size)
+            if op.kind == "right":
+                x = page_width - margin - text_width
+            elif op.kind in ("center", "mark"):
+                x = (page_width - text_width) / 2
+            else:
+                x = margin + op.x
+            if op.kind == "mark":
+                canvas.setLineWidth(1.2)
+                canvas.rect(x - op.size / 2, baseline - op.size * 0.35, text_width + op.size, op.size * 1.45)
+            # A CID font has no bold face: heavy text is filled and stroked (PDF text render mode 2).
+            canvas.setLineWidth(op.size / 30)
+            text_object = canvas.beginText(x, baseline)
+            text_object.setFont(font, op.size)
+            text_object.setTextRenderMode(2 if op.heavy else 0)
+            text_object.textOut(op.text)
+            canvas.drawText(text_object)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()

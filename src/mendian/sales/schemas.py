@@ -314,24 +314,71 @@ class ExceptionOut(Schema):
     created_at: datetime
 
 
-class ExchangeSaleIn(Schema):
-    client_order_id: UUID
+class ExchangeQuoteSaleIn(Schema):
     lines: list[CartLineIn] = Field(min_length=1, max_length=200)
-    tenders: list[TenderIn] = Field(default_factory=list, max_length=20)
     member_id: Id | None = None
+    manual_discount_fen: int = Field(default=0, ge=0, le=MAX_FEN)
+    authorizer: AuthorizerIn | None = None
+    # Why the new goods' prices were changed (the return's reason is the exchange's own `reason`).
+    reason: str = Field(default="", max_length=200)
+
+
+class ExchangeSaleIn(ExchangeQuoteSaleIn):
+    client_order_id: UUID
+    tenders: list[TenderIn] = Field(default_factory=list, max_length=20)
     note: str = Field(default="", max_length=500)
 
 
-class ExchangeIn(Schema):
-    client_return_id: UUID
+class ExchangeQuoteIn(Schema):
+    """An exchange without its ids and tenders (they are ignored when sent)."""
+
     order_id: Id
     register_id: Id
     return_lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
     restock: bool = True
     reason: str = Field(default="", max_length=200)
+    sale: ExchangeQuoteSaleIn
+
+
+class ExchangeIn(ExchangeQuoteIn):
+    client_return_id: UUID
     sale: ExchangeSaleIn
 
 
 class ExchangeOut(Schema):
     returned: ReturnOut
     order: OrderOut
+
+
+class ExchangeQuoteLineOut(Schema):
+    order_line_id: int
+    sku_id: int
+    name: str
+    qty: int
+    refund_fen: int
+
+
+class ExchangeQuoteTenderOut(Schema):
+    kind: str
+    amount_fen: int
+    reference: str
+    card_last4: str
+
+
+class ExchangeQuoteOut(Schema):
+    order_id: int
+    return_lines: list[ExchangeQuoteLineOut]
+    refund_fen: int = Field(description="What the returned goods refund in all.")
+    credit_fen: int = Field(description="Of the refund, what pays for the new goods.")
+    sale: QuoteOut
+    due_fen: int = Field(
+        description="What the customer pays beyond the credit (0 when the refund covers it)."
+    )
+    cash_due_fen: int = Field(
+        description="due_fen when paid in cash (rounded to the jiao where the store rounds)."
+    )
+    refund_back_fen: int = Field(description="Of the refund, what goes back to the original payments.")
+    refund_tenders: list[ExchangeQuoteTenderOut]
+    net_fen: int = Field(
+        description="due_fen − refund_back_fen: positive the customer pays, negative they get money back."
+    )

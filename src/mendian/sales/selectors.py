@@ -193,6 +193,11 @@ def cart_quote(
     priced, infos = cart_price(
         store=register.store, lines=lines, member_id=member_id, manual_discount_fen=manual_discount_fen
     )
+    return quote_out(priced=priced, infos=infos, store=register.store)
+
+
+def quote_out(*, priced: PricedCart, infos: dict[int, SkuInfo], store: Store) -> dict[str, Any]:
+    """The API shape of a priced cart (the cart's quote, and the new goods of an exchange's quote)."""
     total = priced.total_fen
     return {
         "lines": [
@@ -212,7 +217,7 @@ def cart_quote(
         "subtotal_fen": priced.subtotal_fen,
         "discount_fen": priced.discount_fen,
         "total_fen": total,
-        "cash_due_fen": round_to_jiao(total) if register.store.cash_rounding_to_jiao else total,
+        "cash_due_fen": round_to_jiao(total) if store.cash_rounding_to_jiao else total,
     }
 
 

@@ -25,6 +25,7 @@ from mendian.core.services import audit_record
 from mendian.core.sql import columns, instance_from, row_update, rows_insert
 from mendian.inventory.errors import StockInsufficient
 from mendian.inventory.services import StockChange, stock_apply
+from mendian.members import selectors as member_selectors
 from mendian.members import services as member_services
 from mendian.promotions.pricing import refund_share_fen
 from mendian.sales.errors import (
@@ -60,7 +61,7 @@ from mendian.sales.models import (
     Shift,
     TenderKind,
 )
-from mendian.sales.selectors import LineInput, SkuInfo, business_date_for, cart_price, sku_infos
+from mendian.sales.selectors import LineInput, SkuInfo, business_date_for, cart_price, quote_out, sku_infos
 from mendian.stores.models import Register, StaffProfile, Store
 from mendian.stores.selectors import staff_store_ids
 
@@ -861,10 +862,17 @@ def order_exchange(
     reason: str = "",
     member_id: int | None = None,
     note: str = "",
+    manual_discount_fen: int = 0,
+    authorizer: AuthorizerInput | None = None,
+    override_reason: str = "",
 ) -> tuple[Return, CheckoutResult]:
     """An exchange is a return and a new sale settled together, in one transaction: the refund of the
     returned goods pays for the new ones first; the customer pays any difference with the usual
-    tenders, or gets the rest back on the original tenders."""
+    tenders, or gets the rest back on the original tenders.
+
+    The new goods may carry price overrides and a manual discount under the same rules as a checkout
+    (a manager's employee number and PIN, and `override_reason`), checked and audited by the checkout
+    itself. `reason` is the reason for the return."""
     existing = Return.objects.filter(client_return_id=client_return_id).first()
     if existing is not None and existing.exchange_order_id is not None:
         repeat = _existing_checkout(
@@ -873,13 +881,10 @@ def order_exchange(
         return existing, repeat
     if existing is not None:
         raise IdempotencyMismatch(details={"return_id": existing.pk})
-    if order.store_id != register.store_id:
-        raise ReturnInvalid(
-            _("Return goods at a till of the store that sold them."), code="return_wrong_store"
-        )
-    if not return_lines or any(line.qty <= 0 for line in return_lines):
-        raise ReturnInvalid()
-    priced, _infos = cart_price(store=register.store, lines=lines, member_id=member_id)
+    _exchange_check(order=order, register=register, return_lines=return_lines)
+    priced, _infos = cart_price(
+        store=register.store, lines=lines, member_id=member_id, manual_discount_fen=manual_discount_fen
+    )
     with transaction.atomic():
         ret = _order_return_write(
             user=user,
@@ -899,6 +904,9 @@ def order_exchange(
             tenders=tenders,
             member_id=member_id,
             note=note,
+            manual_discount_fen=manual_discount_fen,
+            authorizer=authorizer,
+            reason=override_reason,
             exchange_credit_fen=ret.exchange_credit_fen,  # type: ignore[attr-defined]
         )
         if not result.created:
@@ -906,6 +914,199 @@ def order_exchange(
         Return.objects.filter(pk=ret.pk).update(exchange_order=result.order)
         ret.exchange_order_id = result.order.pk
     return ret, result
+
+
+def _exchange_check(*, order: Order, register: Register, return_lines: list[ReturnLineInput]) -> None:
+    """What an exchange (and its quote) refuses before reading any line."""
+    if order.store_id != register.store_id:
+        raise ReturnInvalid(
+            _("Return goods at a till of the store that sold them."), code="return_wrong_store"
+        )
+    if not return_lines or any(line.qty <= 0 for line in return_lines):
+        raise ReturnInvalid()
+
+
+def order_exchange_quote(
+    *,
+    order: Order,
+    register: Register,
+    return_lines: list[ReturnLineInput],
+    lines: list[LineInput],
+    member_id: int | None = None,
+    manual_discount_fen: int = 0,
+    authorizer: AuthorizerInput | None = None,
+    override_reason: str = "",
+) -> dict[str, Any]:
+    """What an exchange would do, without writing or locking anything: the refund of each returned
+    line and in all (the same plan as the exchange: `_return_line_refunds` and `_return_plan`), the
+    new goods priced by the one pricing function, and what is left to settle — paid by the customer
+    (`due_fen`, `cash_due_fen` when paid in cash) or given back on the original tenders.
+
+    Refuses what the exchange refuses, with the same errors (more returned than sold, an order that
+    takes no returns, no open shift, overrides without a manager's PIN)."""
+    _exchange_check(order=order, register=register, return_lines=return_lines)
+    if not lines:
+        raise DomainError(_("The cart is empty."), code="cart_empty")
+    if order.status not in (Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED):
+        raise OrderNotReturnable(details={"status": order.status})
+    if (
+        not (order.is_training and register.is_training)
+        and not Shift.objects.filter(register_id=register.pk, closed_at__isnull=True).exists()
+    ):
+        raise ShiftNotOpen(details={"register_id": register.pk})
+    wanted: Counter[int] = Counter()
+    for wanted_line in return_lines:
+        wanted[wanted_line.order_line_id] += wanted_line.qty
+    order_lines = list(OrderLine.objects.filter(order_id=order.pk, pk__in=list(wanted)).order_by("pk"))
+    if len(order_lines) != len(wanted):
+        raise ReturnInvalid(
+            details={"order_line_ids": sorted(set(wanted) - {line.pk for line in order_lines})}
+        )
+    line_refunds = _return_line_refunds(order_lines, wanted)
+    tenders = list(
+        OrderTender.objects.filter(order_id=order.pk, status=OrderTender.Status.COMPLETED).order_by("pk")
+    )
+    store = register.store
+    priced, infos = cart_price(
+        store=store, lines=lines, member_id=member_id, manual_discount_fen=manual_discount_fen
+    )
+    exchange_overrides_authorize(
+        store=store,
+        lines=lines,
+        priced=priced,
+        infos=infos,
+        manual_discount_fen=manual_discount_fen,
+        authorizer=authorizer,
+        reason=override_reason,
+    )
+    points_short_fen = 0
+    if order.member_id is not None and not order.is_training:
+        points_short_fen = member_selectors.points_return_shortfall_fen(
+            member_id=order.member_id, order_id=order.pk, refund_fen=sum(line_refunds.values())
+        )
+    plan = _return_plan(
+        line_refunds=line_refunds,
+        order_line_ids=[line.pk for line in order_lines],
+        remaining=[tender.amount_fen - tender.refunded_fen for tender in tenders],
+        points_short_fen=points_short_fen,
+        credit_cap_fen=priced.total_fen,
+    )
+    due = priced.total_fen - plan.credit_fen
+    back = plan.refund_fen - plan.credit_fen
+    return {
+        "order_id": order.pk,
+        "return_lines": [
+            {
+                "order_line_id": line.pk,
+                "sku_id": line.sku_id,
+                "name": line.name,
+                "qty": wanted[line.pk],
+                "refund_fen": plan.line_refunds[line.pk],
+            }
+            for line in order_lines
+        ],
+        "refund_fen": plan.refund_fen,
+        "credit_fen": plan.credit_fen,
+        "sale": quote_out(priced=priced, infos=infos, store=store),
+        "due_fen": due,
+        "cash_due_fen": round_to_jiao(due) if store.cash_rounding_to_jiao else due,
+        "refund_back_fen": back,
+        "refund_tenders": [
+            {
+                "kind": tender.kind,
+                "amount_fen": share,
+                "reference": tender.reference,
+                "card_last4": tender.card_last4,
+            }
+            for tender, share in zip(tenders, plan.tender_shares, strict=True)
+            if share
+        ],
+        "net_fen": due - back,
+    }
+
+
+def exchange_overrides_authorize(
+    *,
+    store: Store,
+    lines: list[LineInput],
+    priced: Any,
+    infos: dict[int, SkuInfo],
+    manual_discount_fen: int,
+    authorizer: AuthorizerInput | None,
+    reason: str,
+) -> Any:
+    """The rules of checkout for price overrides and a manual discount, for the quote of an exchange
+    (the exchange itself has them checked by order_checkout): within the list price and the total,
+    a reason, and a manager's employee number and PIN. Returns the manager, or None without any."""
+    overrides = [line for line in lines if line.price_override_fen is not None]
+    for line in overrides:
+        assert line.price_override_fen is not None
+        if not 0 <= line.price_override_fen <= infos[line.sku_id].list_price_fen:
+            raise DiscountInvalid(details={"sku_id": line.sku_id})
+    if manual_discount_fen < 0 or manual_discount_fen > priced.total_fen + priced.manual_discount_fen:
+        raise DiscountInvalid(details={"manual_discount_fen": manual_discount_fen})
+    if not (overrides or manual_discount_fen):
+        return None
+    if not reason.strip():
+        raise DiscountInvalid(_("Give a reason for the override or discount."), code="reason_required")
+    return authorizer_verify(authorizer=authorizer, store=store, permission=PERMISSION_OVERRIDE)
+
+
+@dataclass(frozen=True)
+class ReturnPlan:
+    """Where the money of a return goes: `refund_fen` in all, of it `credit_fen` spent on the new goods
+    of an exchange, and `tender_shares` back to each original tender (in the order given)."""
+
+    refund_fen: int
+    credit_fen: int
+    line_refunds: dict[int, int]  # order line id → refund, after any deduction
+    tender_shares: list[int]
+
+
+def _return_line_refunds(order_lines: list[OrderLine], wanted: Counter[int]) -> dict[int, int]:
+    """What each returned line gives back: its units' share of the line total after the order's
+    allocated discounts (the last unit of a line takes the remaining fen). Refuses more than sold."""
+    refunds: dict[int, int] = {}
+    for line in order_lines:
+        qty = wanted[line.pk]
+        if line.refunded_qty + qty > line.qty:
+            raise ReturnExceedsSold(
+                details={"order_line_id": line.pk, "returnable_qty": line.qty - line.refunded_qty}
+            )
+        refunds[line.pk] = refund_share_fen(
+            line_total_fen=line.total_fen, line_qty=line.qty, refunded_qty=line.refunded_qty, return_qty=qty
+        )
+    return refunds
+
+
+def _return_plan(
+    *,
+    line_refunds: dict[int, int],
+    order_line_ids: list[int],
+    remaining: list[int],
+    points_short_fen: int = 0,
+    credit_cap_fen: int = 0,
+) -> ReturnPlan:
+    """The one allocation of a return's money, for returns, exchanges and the quote of an exchange.
+
+    The refund is the lines' refunds, at most what the tenders still hold (`remaining`, one per
+    original tender), less the money value of earned points the member already spent. In an exchange
+    it first pays for the new goods (up to `credit_cap_fen`); the rest is spread over the original
+    tenders in proportion to what they still hold. What the refund falls short of the lines' refunds
+    is taken off the lines in order."""
+    lines_fen = sum(line_refunds.values())
+    refund_total = min(lines_fen, sum(remaining))
+    refund_total -= min(max(0, points_short_fen), refund_total)
+    credit = min(refund_total, max(0, credit_cap_fen))
+    shares = allocate(refund_total - credit, remaining) if remaining else []
+    excess = lines_fen - refund_total  # cash rounding left less paid than the lines' totals
+    refunds: dict[int, int] = {}
+    for line_id in order_line_ids:
+        refund = line_refunds[line_id]
+        taken = min(excess, refund)
+        refunds[line_id] = refund - taken
+        excess -= taken
+    return ReturnPlan(refund_fen=refund_total, credit_fen=credit, line_refunds=refunds, tender_shares=shares)
 
 
 @transaction.atomic
@@ -935,23 +1136,19 @@ def _order_return_write(
         raise ReturnInvalid(
             details={"order_line_ids": sorted(set(wanted) - {line.pk for line in order_lines})}
         )
-    refunds: dict[int, int] = {}
-    for line in order_lines:
-        qty = wanted[line.pk]
-        if line.refunded_qty + qty > line.qty:
-            raise ReturnExceedsSold(
-                details={"order_line_id": line.pk, "returnable_qty": line.qty - line.refunded_qty}
-            )
-        refunds[line.pk] = refund_share_fen(
-            line_total_fen=line.total_fen, line_qty=line.qty, refunded_qty=line.refunded_qty, return_qty=qty
-        )
+    refunds = _return_line_refunds(order_lines, wanted)
     tenders = list(
         OrderTender.objects.select_for_update()
         .filter(order_id=locked.pk, status=OrderTender.Status.COMPLETED)
         .order_by("pk")
     )
-    remaining = [tender.amount_fen - tender.refunded_fen for tender in tenders]
-    refund_total = min(sum(refunds.values()), sum(remaining))
+    plan_args: dict[str, Any] = {
+        "line_refunds": refunds,
+        "order_line_ids": [line.pk for line in order_lines],
+        "remaining": [tender.amount_fen - tender.refunded_fen for tender in tenders],
+        "credit_cap_fen": credit_cap_fen,
+    }
+    plan = _return_plan(**plan_args)
     ret = Return.objects.create(
         store_id=locked.store_id,
         register_id=register.pk,
@@ -963,7 +1160,7 @@ def _order_return_write(
         is_training=training,
         restock=restock,
         reason=reason,
-        refund_fen=refund_total,
+        refund_fen=plan.refund_fen,
     )
     if locked.member_id is not None and not training:
         # Points the returned goods earned come back; what the member already spent of them is kept
@@ -977,19 +1174,15 @@ def _order_return_write(
             actor_id=user.pk,
         )
         if points_short_fen:
-            refund_total -= min(points_short_fen, refund_total)
-            Return.objects.filter(pk=ret.pk).update(refund_fen=refund_total)
-            ret.refund_fen = refund_total
+            plan = _return_plan(**plan_args, points_short_fen=points_short_fen)
+            Return.objects.filter(pk=ret.pk).update(refund_fen=plan.refund_fen)
+            ret.refund_fen = plan.refund_fen
+    refund_total = plan.refund_fen
     # In an exchange the refund first pays for the new goods; only the rest goes back to the tenders.
-    credit = min(refund_total, max(0, credit_cap_fen))
-    shares = allocate(refund_total - credit, remaining) if tenders else []
-    excess = sum(refunds.values()) - refund_total  # cash rounding left less paid than the lines' totals
+    credit = plan.credit_fen
     line_rows = []
     for line in order_lines:
-        refund = refunds[line.pk]
-        taken = min(excess, refund)
-        refund -= taken
-        excess -= taken
+        refund = plan.line_refunds[line.pk]
         line_rows.append(
             ReturnLine(
                 ret_id=ret.pk,
@@ -1006,7 +1199,7 @@ def _order_return_write(
     OrderLine.objects.bulk_update(order_lines, ["refunded_qty", "refunded_fen"])
     tender_rows = []
     refunds_by_kind: Counter[str] = Counter()
-    for tender, share in zip(tenders, shares, strict=True):
+    for tender, share in zip(tenders, plan.tender_shares, strict=True):
         if not share:
             continue
         tender.refunded_fen += share

@@ -12,16 +12,18 @@ import json
 import re
 from typing import Any
 
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from mendian.core.api_errors import error_response
 from mendian.core.errors import DomainError
 from mendian.sales.printing import drawer_open, receipt_print, receipt_reprint_record
-from mendian.sales.receipt_render import receipt_from_order, receipt_from_return
+from mendian.sales.receipt_render import receipt_from_order, receipt_from_return, receipt_pdf
 from mendian.stores.selectors import permission_check, scope_to_stores
 
 RECEIPT_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -136,7 +138,53 @@ def _denomination_label(fen: int) -> str:
 
 def display_page(request: HttpRequest, register_id: int) -> HttpResponse:
     """The customer-facing second screen: it shows what the till on the same machine publishes."""
-    return render(request, "sales/display.html", {"register_id": register_id})
+    sale_url = reverse("sales:display_sale", args=[register_id, "TOKEN"]).replace("TOKEN", "{token}")
+    return render(request, "sales/display.html", {"register_id": register_id, "sale_url": sale_url})
+
+
+@never_cache
+@require_GET
+def display_sale(request: HttpRequest, register_id: int, receipt_token: str) -> HttpResponse:
+    """What the display offers after a sale, for the receipt token the till published: a sale without a
+    member gets the claim QR (join on the phone and earn this order's points); a member's sale gets the
+    e-receipt QR and the points it earned. The receipt token is the key, as for the e-receipt itself;
+    the claim token is signed here, never on the client."""
+    from mendian.members.models import PointsEntry
+    from mendian.sales.claim import order_claim_token, order_claimable
+
+    if not RECEIPT_TOKEN_PATTERN.match(receipt_token):
+        raise Http404
+    order = (
+        _order_model()
+        .objects.only("pk", "member_id", "is_training", "status")
+        .filter(receipt_token=receipt_token, register_id=register_id)
+        .first()
+    )
+    if order is None:
+        raise Http404
+    claim_url = claim_qr_url = ""
+    if order_claimable(order):
+        claim_token = order_claim_token(order.pk)
+        claim_url = request.build_absolute_uri(reverse("sales:order_claim", args=[claim_token]))
+        claim_qr_url = reverse("sales:order_claim_qr", args=[claim_token])
+    points_earned = 0
+    if order.member_id is not None:
+        earned = PointsEntry.objects.filter(
+            account__member_id=order.member_id,
+            kind=PointsEntry.Kind.EARN,
+            source_type="order",
+            source_id=str(order.pk),
+        ).aggregate(total=Sum("points"))
+        points_earned = earned["total"] or 0
+    return JsonResponse(
+        {
+            "has_member": order.member_id is not None,
+            "points_earned": points_earned,
+            "claim_url": claim_url,
+            "claim_qr_url": claim_qr_url,
+            "receipt_qr_url": reverse("sales:receipt_qr", args=[receipt_token]),
+        }
+    )
 
 
 def _order_model() -> Any:
@@ -155,13 +203,19 @@ def _order_for_receipt(**lookup: Any) -> Any:
     )
 
 
-def receipt_page(request: HttpRequest, receipt_token: str) -> HttpResponse:
-    """The public e-receipt: anyone holding the unguessable link may read it, nobody else finds it."""
+def _receipt_order(receipt_token: str) -> Any:
+    """The order behind an e-receipt link, or 404: anyone holding the unguessable token may read it."""
     if not RECEIPT_TOKEN_PATTERN.match(receipt_token):
         raise Http404
     order = _order_for_receipt(receipt_token=receipt_token)
     if order is None:
         raise Http404
+    return order
+
+
+def receipt_page(request: HttpRequest, receipt_token: str) -> HttpResponse:
+    """The public e-receipt: anyone holding the unguessable link may read it, nobody else finds it."""
+    order = _receipt_order(receipt_token)
     receipt = receipt_from_order(
         order, receipt_url=request.build_absolute_uri(), is_reprint=request.GET.get("reprint") == "1"
     )
@@ -173,6 +227,22 @@ def receipt_page(request: HttpRequest, receipt_token: str) -> HttpResponse:
         "paper_mm": paper_mm,
     }
     response = render(request, "sales/receipt.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def receipt_pdf_view(request: HttpRequest, receipt_token: str) -> HttpResponse:
+    """The e-receipt as a PDF to keep (for an expense claim, say): the same receipt, the same token."""
+    order = _receipt_order(receipt_token)
+    receipt_url = request.build_absolute_uri(reverse("sales:receipt", args=[receipt_token]))
+    receipt = receipt_from_order(order, receipt_url=receipt_url)
+    paper_mm = 58 if request.GET.get("paper") == "58" else 80
+    response = HttpResponse(receipt_pdf(receipt, paper_width_mm=paper_mm), content_type="application/pdf")
+    # Order numbers are ASCII (register code, date, sequence); anything else is kept out of the header.
+    filename = re.sub(r"[^A-Za-z0-9_-]", "_", order.number)
+    response["Content-Disposition"] = f'inline; filename="receipt-{filename}.pdf"'
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -2,12 +2,15 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from mendian.core.admin import AuditEntryAdmin
+from mendian.core.models import AuditEntry
 from mendian.stores import services
 from mendian.stores.models import Register, StaffProfile, Store
 from mendian.stores.selectors import scope_to_stores
@@ -87,3 +90,52 @@ class StaffProfileAdmin(StoreScopedAdmin):
         return (
             super().get_queryset(request).select_related("user").prefetch_related("user__groups").distinct()
         )
+
+
+# The audit log keeps store and register as plain ids (docs/adr/0003-audit-plain-ids.md), so `core` cannot
+# show their names; this app, which owns them, re-registers the audit admin with the names looked up by id.
+admin.site.unregister(AuditEntry)
+
+
+@admin.register(AuditEntry)
+class AuditEntryPlacesAdmin(AuditEntryAdmin):
+    list_display = [
+        "created_at",
+        "action",
+        "actor",
+        "store_label",
+        "register_label",
+        "object_repr",
+        "request_id",
+    ]
+    readonly_fields = [*AuditEntryAdmin.readonly_fields, "store_label", "register_label"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        stores = Store.objects.filter(pk=OuterRef("store_id"))
+        registers = Register.objects.filter(pk=OuterRef("register_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("actor")
+            .annotate(
+                store_name=Subquery(stores.values("name")[:1]),
+                register_name=Subquery(
+                    registers.annotate(label=Concat("code", Value(" "), "name")).values("label")[:1]
+                ),
+            )
+        )
+
+    @admin.display(description=_("store"), ordering="store_id")
+    def store_label(self, entry: AuditEntry) -> str | None:
+        return _place_label(entry.store_id, getattr(entry, "store_name", None))
+
+    @admin.display(description=_("register"), ordering="register_id")
+    def register_label(self, entry: AuditEntry) -> str | None:
+        return _place_label(entry.register_id, getattr(entry, "register_name", None))
+
+
+def _place_label(place_id: int | None, name: str | None) -> str | None:
+    """The name, or `#id` for a store/register deleted since (the row outlives it), or empty."""
+    if place_id is None:
+        return None
+    return name or f"#{place_id}"

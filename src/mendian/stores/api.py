@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from mendian.core.errors import DomainError, PermissionDeniedError, Unauthenticated
 from mendian.stores import selectors, services
@@ -69,13 +69,13 @@ def me(request: HttpRequest) -> dict[str, object]:
 
 
 @auth_router.post("/logout", response={204: None}, summary="Revoke the bearer token in use")
-def logout(request: HttpRequest) -> tuple[int, None]:
+def logout(request: HttpRequest) -> Status:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         token = selectors.api_token_lookup(header[7:].strip())
         if token is not None:
             services.api_token_revoke(token=token)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/", response=list[StoreOut], summary="Stores I can see")
@@ -85,11 +85,11 @@ def store_list(request: HttpRequest) -> list[Store]:
 
 
 @router.post("/", response={201: StoreOut}, summary="Create a store (HQ)")
-def store_create(request: HttpRequest, payload: StoreIn) -> tuple[int, Store]:
+def store_create(request: HttpRequest, payload: StoreIn) -> Status:
     selectors.permission_check(request.user, "stores.add_store")
     if selectors.staff_store_ids(request.user) is not None:
         raise PermissionDeniedError(_("Only HQ staff can open a store."))
-    return 201, services.store_create(**payload.dict())
+    return Status(201, services.store_create(**payload.dict()))
 
 
 @router.post(
@@ -97,13 +97,13 @@ def store_create(request: HttpRequest, payload: StoreIn) -> tuple[int, Store]:
     response={201: RegisterCreatedOut},
     summary="Create a register; its device token is shown once",
 )
-def register_create(request: HttpRequest, payload: RegisterIn) -> tuple[int, dict[str, object]]:
+def register_create(request: HttpRequest, payload: RegisterIn) -> Status:
     selectors.permission_check(request.user, "stores.add_register")
     store = selectors.store_get(request.user, payload.store_id)
     register, raw_token = services.register_create(
         store=store, code=payload.code, name=payload.name, is_training=payload.is_training
     )
-    return 201, {**_register_out(register), "device_token": raw_token}
+    return Status(201, {**_register_out(register), "device_token": raw_token})
 
 
 @router.get("/registers", response=list[RegisterOut], summary="Registers I can see")

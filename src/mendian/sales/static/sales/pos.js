@@ -82,6 +82,8 @@
   function posApp() {
     const S = readJson("pos-strings");
     const C = readJson("pos-config");
+    // The exchange body last quoted (not reactive: the x-effect that asks for quotes must not track it).
+    const exchangeQuoted = { key: "", timer: null };
     return {
       S: S,
       screen: "enrol", // enrol | login | shift-open | sale
@@ -140,6 +142,9 @@
       unreceiptedLines: [], // {sku_id, name, code, qty, price_fen, refund_yuan}
       exchangeCash: "",
       exchangeResult: null,
+      exchangeQuote: null, // the server's quote of the exchange on screen: what it refunds and what is due
+      exchangeQuoteError: "",
+      exchangeQuoting: false,
       // per-line price change (manager PIN)
       priceInput: "",
       // shift
@@ -1032,11 +1037,19 @@
             change_fen: order.change_fen,
             receipt_url: order.receipt_url || "",
             qr_url: order.receipt_token ? `/r/${order.receipt_token}/qr.svg` : "",
+            // The display asks the server for the claim QR (or the points earned) with the receipt token.
+            receipt_token: order.receipt_token || "",
           });
           this.printReceipt(false);
         } catch (error) {
           // Keep the tenders: the cashier fixes what the message says, or retries (same order id).
           if (!error.network) this.tenders = [];
+          if (error.code === "wallet_verification_required") {
+            // The refused stored-value payment wrote nothing, and the retry carries the member's code: a
+            // new body under the old Idempotency-Key would be refused as a reused key.
+            this.clientOrderId = newId();
+            this.saveCart();
+          }
           this.chooseTender(this.tenderKind);
           this.fail(error);
         } finally {
@@ -1171,49 +1184,96 @@
       },
 
       // ------------------------------------------------ exchange: the chosen lines come back, the cart goes out
+      // The server quotes the exchange from the same refund plan the exchange uses: what each line refunds,
+      // what the new goods cost, and what the customer pays or gets back. The screen asks exactly that.
+      exchangeBody() {
+        const sale = { lines: this.cart.map(lineIn) };
+        if (this.member && this.member.id) sale.member_id = this.member.id; // attached by the members panel
+        if (this.manualDiscountFen) sale.manual_discount_fen = this.manualDiscountFen;
+        if (this.manualDiscountFen || this.hasOverrides()) {
+          sale.authorizer = this.authorizer;
+          sale.reason = this.overrideReason;
+        }
+        return {
+          order_id: this.returnOrder.id,
+          register_id: this.session.register_id,
+          return_lines: this.returnLines(),
+          sale: sale,
+        };
+      },
+      exchangeReady() {
+        return !!(this.modal === "returns" && this.returnMode === "receipt" && this.returnOrder && this.session && this.cart.length && this.returnLines().length);
+      },
+      // Called from an x-effect on the exchange box: it reads what the quote depends on, so any change
+      // (return quantities, the cart, a discount) asks again, debounced like the cart's quote.
+      watchExchange() {
+        const key = this.exchangeReady() ? JSON.stringify(this.exchangeBody()) : "";
+        if (key === exchangeQuoted.key) return;
+        exchangeQuoted.key = key;
+        this.exchangeQuote = null;
+        this.exchangeQuoteError = "";
+        clearTimeout(exchangeQuoted.timer);
+        if (key) exchangeQuoted.timer = setTimeout(() => this.runExchangeQuote(), 150);
+      },
+      async runExchangeQuote() {
+        const key = exchangeQuoted.key;
+        if (!key) return null;
+        this.exchangeQuoting = true;
+        try {
+          const quote = await this.api("POST", "/sales/exchanges/quote", JSON.parse(key));
+          if (key !== exchangeQuoted.key) return null;
+          this.exchangeQuote = quote;
+          this.exchangeQuoteError = "";
+          return quote;
+        } catch (error) {
+          if (key === exchangeQuoted.key) {
+            this.exchangeQuote = null;
+            this.exchangeQuoteError = (error && (error.message || error.code)) || S.network_error;
+          }
+          return null;
+        } finally {
+          if (key === exchangeQuoted.key) this.exchangeQuoting = false;
+        }
+      },
       exchangeDueFen() {
-        const total = this.quote ? this.quote.total_fen : this.totalFen();
-        return Math.max(0, total - this.returnEstimateFen());
+        return this.exchangeQuote ? Math.max(0, this.exchangeQuote.due_fen) : null;
+      },
+      exchangeCashDueFen() {
+        return this.exchangeQuote ? Math.max(0, this.exchangeQuote.cash_due_fen) : null;
       },
       async submitExchange() {
         const lines = this.returnLines();
         if (!lines.length) return this.flash(S.return_nothing, "error");
         if (!this.cart.length) return this.flash(S.exchange_cart_empty, "error");
-        if (!this.quote) {
-          clearTimeout(this._quoteTimer);
-          await this.runQuote();
-          if (!this.quote) return;
-        }
-        const due = this.exchangeDueFen();
-        const tenders = [];
-        if (due > 0) {
-          const received = fenFromYuan(this.exchangeCash || yuan(due));
-          if (received === null || received < due) return this.flash(S.tenders_short, "error");
-          tenders.push({ kind: "cash", amount_fen: due, tendered_fen: received });
-        }
         if (this.busy) return;
+        this.watchExchange();
+        let quote = this.exchangeQuote;
+        if (!quote) {
+          clearTimeout(exchangeQuoted.timer);
+          quote = await this.runExchangeQuote();
+          if (!quote) return this.flash(this.exchangeQuoteError || S.network_error, "error");
+        }
+        const key = exchangeQuoted.key;
+        const tenders = [];
+        if (quote.due_fen > 0) {
+          const received = fenFromYuan(this.exchangeCash || yuan(quote.cash_due_fen));
+          if (received === null || received < quote.cash_due_fen) return this.flash(S.tenders_short, "error");
+          tenders.push({ kind: "cash", amount_fen: quote.due_fen, tendered_fen: received });
+        }
         this.busy = true;
-        const sale = { client_order_id: this.clientOrderId, lines: this.cart.map(lineIn), tenders: tenders };
-        if (this.note.trim()) sale.note = this.note.trim();
-        if (this.member && this.member.id) sale.member_id = this.member.id; // attached by the members panel
+        const body = JSON.parse(key);
+        body.client_return_id = this.clientReturnId;
+        body.restock = this.returnRestock;
+        body.reason = this.returnReason;
+        body.sale.client_order_id = this.clientOrderId;
+        body.sale.tenders = tenders;
+        if (this.note.trim()) body.sale.note = this.note.trim();
         try {
-          const result = await this.api(
-            "POST",
-            "/sales/exchanges",
-            {
-              client_return_id: this.clientReturnId,
-              order_id: this.returnOrder.id,
-              register_id: this.session.register_id,
-              return_lines: lines,
-              restock: this.returnRestock,
-              reason: this.returnReason,
-              sale: sale,
-            },
-            { "Idempotency-Key": this.clientReturnId }
-          );
+          const result = await this.api("POST", "/sales/exchanges", body, { "Idempotency-Key": this.clientReturnId });
           this.exchangeResult = result;
           this.lastOrder = result.order;
           this.clearSale();
+          this.exchangeCash = "";
           this.flash(this.t("exchange_done", { number: result.order.number }));
           this.returnOrder = await this.api("GET", `/sales/orders/${this.returnOrder.id}`);
           this.returnQty = {};
@@ -1262,8 +1322,11 @@
         if (!this.returnOrder) return 0;
         return (this.returnOrder.lines || []).reduce((sum, line) => {
           const qty = Math.min(this.returnQty[line.id] || 0, this.returnableQty(line));
-          // What the customer paid for these units: the line total shared over its quantity (the server decides exactly).
-          return sum + Math.round((line.total_fen * qty) / line.qty);
+          // What the customer paid for these units: cumulative floor shares of the line total, as the
+          // server counts them (the last unit takes the remaining fen; the server decides exactly).
+          const done = line.refunded_qty || 0;
+          if (qty <= 0) return sum;
+          return sum + Math.floor((line.total_fen * (done + qty)) / line.qty) - Math.floor((line.total_fen * done) / line.qty);
         }, 0);
       },
       async submitReturn() {

@@ -101,7 +101,7 @@ def _read_shape(model: type[models.Model]) -> tuple[list[Any], list[tuple[int, A
     """The concrete fields a row is read into; for those that need it, (index, column, converters)
     as Django's compiler applies them (the backend's, then the field's own); the pk's index."""
     meta = model._meta
-    fields = list(meta.concrete_fields)
+    fields: list[Any] = list(meta.concrete_fields)
     converters = []
     for index, field in enumerate(fields):
         column = field.get_col(meta.db_table)
@@ -135,7 +135,7 @@ def instance_from(model: type[models.Model], row: Sequence[Any], start: int = 0)
             for converter in field_converters:
                 value = converter(value, column, connection)
             values[index] = value
-    return model.from_db(connection.alias, None, values)
+    return model.from_db(connection.alias, (), values)  # every concrete field: names are not read
 
 
 def placeholders(values: Sequence[Any]) -> str:

@@ -415,20 +415,15 @@ def order_checkout(
             is_training=register.is_training,
         )
         raise
-    overrides = [line for line in lines if line.price_override_fen is not None]
-    for line in overrides:
-        assert line.price_override_fen is not None
-        if not 0 <= line.price_override_fen <= infos[line.sku_id].list_price_fen:
-            raise DiscountInvalid(details={"sku_id": line.sku_id})
-    if manual_discount_fen < 0 or manual_discount_fen > priced.total_fen + priced.manual_discount_fen:
-        raise DiscountInvalid(details={"manual_discount_fen": manual_discount_fen})
-    authorizer_user = None
-    if overrides or manual_discount_fen:
-        if not reason.strip():
-            raise DiscountInvalid(_("Give a reason for the override or discount."), code="reason_required")
-        authorizer_user = authorizer_verify(
-            authorizer=authorizer, store=store, permission=PERMISSION_OVERRIDE
-        )
+    authorizer_user = overrides_authorize(
+        store=store,
+        lines=lines,
+        priced=priced,
+        infos=infos,
+        manual_discount_fen=manual_discount_fen,
+        authorizer=authorizer,
+        reason=reason,
+    )
     try:
         settlement = tenders_settle(
             total_fen=priced.total_fen,
@@ -970,7 +965,7 @@ def order_exchange_quote(
     priced, infos = cart_price(
         store=store, lines=lines, member_id=member_id, manual_discount_fen=manual_discount_fen
     )
-    exchange_overrides_authorize(
+    overrides_authorize(
         store=store,
         lines=lines,
         priced=priced,
@@ -1025,7 +1020,7 @@ def order_exchange_quote(
     }
 
 
-def exchange_overrides_authorize(
+def overrides_authorize(
     *,
     store: Store,
     lines: list[LineInput],
@@ -1035,9 +1030,9 @@ def exchange_overrides_authorize(
     authorizer: AuthorizerInput | None,
     reason: str,
 ) -> Any:
-    """The rules of checkout for price overrides and a manual discount, for the quote of an exchange
-    (the exchange itself has them checked by order_checkout): within the list price and the total,
-    a reason, and a manager's employee number and PIN. Returns the manager, or None without any."""
+    """The rules for price overrides and a manual discount, for a checkout and for the quote of an
+    exchange: within the list price and the total, a reason, and a manager's employee number and
+    PIN. Returns the manager, or None when the cart has neither."""
     overrides = [line for line in lines if line.price_override_fen is not None]
     for line in overrides:
         assert line.price_override_fen is not None

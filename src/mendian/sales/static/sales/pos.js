@@ -12,6 +12,8 @@
   // A keyboard-wedge scanner types a whole code in a burst: keys closer than this (ms) belong to one scan.
   const SCAN_MAX_GAP_MS = 60;
   const SCAN_MIN_LENGTH = 4;
+  // Answers about the Idempotency-Key itself: the first attempt may have written the order, so keep its id.
+  const KEEP_ORDER_ID = ["idempotency_retry", "idempotency_in_progress", "idempotency_key_reused"];
 
   function readJson(id) {
     const el = document.getElementById(id);
@@ -1044,9 +1046,11 @@
         } catch (error) {
           // Keep the tenders: the cashier fixes what the message says, or retries (same order id).
           if (!error.network) this.tenders = [];
-          if (error.code === "wallet_verification_required") {
-            // The refused stored-value payment wrote nothing, and the retry carries the member's code: a
-            // new body under the old Idempotency-Key would be refused as a reused key.
+          if (error.status >= 400 && error.status < 500 && !KEEP_ORDER_ID.includes(error.code)) {
+            // A refused sale (out of stock, a tender short, a stored-value payment waiting for the
+            // member's code…) wrote nothing; the corrected sale is a new request, and under the old
+            // Idempotency-Key it would be refused as a reused key. A network error, a 5xx or an answer
+            // about the key itself keeps the id, so a retry returns the first order if there is one.
             this.clientOrderId = newId();
             this.saveCart();
           }

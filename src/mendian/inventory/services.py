@@ -172,6 +172,26 @@ def _moves_group(changes: Iterable[StockChange]) -> dict[tuple[int, int | None, 
     return groups
 
 
+def _move_rows(store: Store, moves: list[_Move], running: dict[int, int], **document: Any) -> list[StockMove]:
+    """The unsaved ledger rows of the moves, each with the SKU's balance after it; `running` starts at
+    the locked on-hand quantities and ends at the new ones."""
+    entries: list[StockMove] = []
+    for move in moves:
+        running[move.sku_id] += move.qty
+        entries.append(
+            StockMove(
+                store_id=store.pk,
+                sku_id=move.sku_id,
+                qty=move.qty,
+                balance_after=running[move.sku_id],
+                batch_id=move.batch_id,
+                serials=move.serials,
+                **document,
+            )
+        )
+    return entries
+
+
 def _allows_negative(product_setting: bool | None, store: Store) -> bool:
     return store.allow_negative_stock if product_setting is None else product_setting
 
@@ -217,23 +237,16 @@ def _stock_apply_plain(
     if short:
         raise StockInsufficient(details={"lines": short})
     running = {sku_id: on_hand for _pk, sku_id, on_hand, *_rest in rows}
-    entries: list[StockMove] = []
-    for move in moves:
-        running[move.sku_id] += move.qty
-        entries.append(
-            StockMove(
-                store_id=store.pk,
-                sku_id=move.sku_id,
-                qty=move.qty,
-                balance_after=running[move.sku_id],
-                reason=reason,
-                source_type=source_type,
-                source_id=source_id,
-                actor_id=actor_id,
-                note=note,
-                serials=[],
-            )
-        )
+    entries = _move_rows(
+        store,
+        moves,
+        running,
+        reason=reason,
+        source_type=source_type,
+        source_id=source_id,
+        actor_id=actor_id,
+        note=note,
+    )
     rows_update(
         StockLevel,
         {pk: {"on_hand_qty": running[sku_id]} for pk, sku_id, *_rest in rows},
@@ -310,24 +323,16 @@ def _stock_apply_tracked(
     new_serials, changed_serials = _serials_move(store, moves, serial_rows, products, reason=reason, now=now)
 
     running = {level.sku_id: level.on_hand_qty for level in levels}
-    entries: list[StockMove] = []
-    for move in moves:
-        running[move.sku_id] += move.qty
-        entries.append(
-            StockMove(
-                store_id=store.pk,
-                sku_id=move.sku_id,
-                qty=move.qty,
-                balance_after=running[move.sku_id],
-                reason=reason,
-                source_type=source_type,
-                source_id=source_id,
-                actor_id=actor_id,
-                note=note,
-                batch_id=move.batch_id,
-                serials=move.serials,
-            )
-        )
+    entries = _move_rows(
+        store,
+        moves,
+        running,
+        reason=reason,
+        source_type=source_type,
+        source_id=source_id,
+        actor_id=actor_id,
+        note=note,
+    )
     for level in levels:
         level.on_hand_qty = running[level.sku_id]
         level.updated_at = now
@@ -342,7 +347,8 @@ def _stock_apply_tracked(
         {row.pk: {"status": row.status, "store": row.store_id} for row in changed_serials},
         updated_at=now,
     )
-    return StockMove.objects.bulk_create(entries)
+    rows_insert(entries)
+    return entries
 
 
 def _serials_validate(moves: Iterable[_Move], products: dict[int, Product], reason: str) -> None:

@@ -1,5 +1,5 @@
-"""A refused sale wrote nothing, so the cashier's corrected sale is a new request: the till must not
-send it under the refused attempt's order id and Idempotency-Key (it would be refused as a reused key)."""
+"""A refused sale wrote nothing: the cashier corrects the cart and the corrected sale goes through once
+(the till gives it a new order id, so no answer kept for the refused attempt stands in its way)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from mendian.inventory.services import StockChange, stock_apply
 from mendian.sales.models import Order
 from mendian.sales.services import shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import scan
+from tests.e2e.conftest import scan, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BARCODE = "6907777000018"
@@ -32,13 +32,7 @@ def test_after_an_out_of_stock_refusal_the_corrected_sale_goes_through(
     ).skus.get()
     stock_apply(store=chain.store_a, changes=[StockChange(sku.pk, 1)], reason="receipt", source_type="test")
     shift_open(user=cashier_a.user, register=chain.register_a, float_fen=0)
-    page.goto(f"{live_server.url}/pos/")
-    page.fill("#pos-register-token", chain.register_a_token)
-    page.keyboard.press("Enter")
-    page.fill("#pos-employee-no", cashier_a.employee_no)
-    page.fill("#pos-pin", "2468")
-    page.keyboard.press("Enter")
-    expect(page.locator("#pos-search")).to_be_focused()
+    till_sign_in(page, live_server.url, chain.register_a_token, cashier_a.employee_no, "2468")
 
     # When the cashier scans it twice and takes 200 yuan cash
     scan(page, BARCODE)

@@ -12,7 +12,7 @@
   // A keyboard-wedge scanner types a whole code in a burst: keys closer than this (ms) belong to one scan.
   const SCAN_MAX_GAP_MS = 60;
   const SCAN_MIN_LENGTH = 4;
-  // Answers about the Idempotency-Key itself: the first attempt may have written the order, so keep its id.
+  // Answers about an order id or Idempotency-Key itself: the first attempt may have written the order.
   const KEEP_ORDER_ID = ["idempotency_retry", "idempotency_in_progress", "idempotency_key_reused"];
 
   function readJson(id) {
@@ -1027,8 +1027,9 @@
           body.reason = this.overrideReason;
         }
         try {
-          // The same client_order_id on every retry: the server keeps the first order.
-          const order = await this.api("POST", "/sales/orders", body, { "Idempotency-Key": this.clientOrderId });
+          // The same client_order_id on every retry: the server keeps the first order. No Idempotency-Key:
+          // the order id already makes the sale run once, and the key would cost two more writes a sale.
+          const order = await this.api("POST", "/sales/orders", body);
           this.lastOrder = order;
           this.clearSale();
           this.modal = "done";
@@ -1048,9 +1049,9 @@
           if (!error.network) this.tenders = [];
           if (error.status >= 400 && error.status < 500 && !KEEP_ORDER_ID.includes(error.code)) {
             // A refused sale (out of stock, a tender short, a stored-value payment waiting for the
-            // member's code…) wrote nothing; the corrected sale is a new request, and under the old
-            // Idempotency-Key it would be refused as a reused key. A network error, a 5xx or an answer
-            // about the key itself keeps the id, so a retry returns the first order if there is one.
+            // member's code…) wrote nothing; the corrected sale is a new one with its own id. A network
+            // error, a 5xx or an answer about the id itself keeps it, so a retry returns the first order
+            // if the server wrote one.
             this.clientOrderId = newId();
             this.saveCart();
           }

@@ -99,3 +99,16 @@ def scan(page: object, barcode: str) -> None:
     """A keyboard-wedge scanner: the digits in one fast burst, then Enter, into whatever has focus."""
     page.keyboard.type(barcode)  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
+
+
+def till_sign_in(page: object, base: str, register_token: str, employee_no: str, pin: str) -> None:
+    """Open the till, enrol the register by its token and sign in with a PIN; the scan field has focus."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/pos/")  # type: ignore[attr-defined]
+    page.fill("#pos-register-token", register_token)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.fill("#pos-employee-no", employee_no)  # type: ignore[attr-defined]
+    page.fill("#pos-pin", pin)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    expect(page.locator("#pos-search")).to_be_focused()  # type: ignore[attr-defined]

@@ -17,23 +17,11 @@ from mendian.sales.claim import order_claim_token_resolve
 from mendian.sales.models import Order
 from mendian.sales.services import shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR, scan
+from tests.e2e.conftest import SCREENSHOT_DIR, scan, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = "13955558888"
 COKE, OREO, WATER = "6901234567892", "6902345678903", "6903456789014"
-
-
-def till_sign_in(page: Any, base: str, register_token: str, employee_no: str, pin: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(f"{base}/pos/")
-    page.fill("#pos-register-token", register_token)
-    page.keyboard.press("Enter")
-    page.fill("#pos-employee-no", employee_no)
-    page.fill("#pos-pin", pin)
-    page.keyboard.press("Enter")
-    expect(page.locator("#pos-search")).to_be_focused()
 
 
 def pay_cash(page: Any, due: str) -> None:

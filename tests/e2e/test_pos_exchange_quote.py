@@ -14,7 +14,7 @@ from mendian.sales.models import ExceptionLog, Order, Return
 from mendian.sales.selectors import LineInput
 from mendian.sales.services import AuthorizerInput, TenderInput, order_checkout, shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR, scan
+from tests.e2e.conftest import SCREENSHOT_DIR, scan, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,13 +48,7 @@ def test_exchange_screen_asks_what_the_server_quotes(
     assert first.total_fen == 800
 
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto(f"{live_server.url}/pos/")
-    page.fill("#pos-register-token", chain.register_a_token)
-    page.keyboard.press("Enter")
-    page.fill("#pos-employee-no", cashier_a.employee_no)
-    page.fill("#pos-pin", "2468")
-    page.keyboard.press("Enter")
-    expect(page.locator("#pos-search")).to_be_focused()
+    till_sign_in(page, live_server.url, chain.register_a_token, cashier_a.employee_no, "2468")
 
     # when biscuits go in the cart at 8.00 instead of 8.50 (the manager's PIN and a reason) ...
     scan(page, "6902345678903")

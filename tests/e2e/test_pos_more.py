@@ -12,7 +12,7 @@ from mendian.inventory.models import StockLevel
 from mendian.sales.models import ExceptionLog, Order, Return
 from mendian.sales.services import shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR, scan
+from tests.e2e.conftest import SCREENSHOT_DIR, scan, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,13 +26,7 @@ def test_manager_gift_price_change_unreceipted_return_and_daily_close(
     shift = shift_open(user=manager_a.user, register=chain.register_a, float_fen=10000)
     page.set_viewport_size({"width": 1024, "height": 768})
     base = live_server.url
-    page.goto(f"{base}/pos/")
-    page.fill("#pos-register-token", chain.register_a_token)
-    page.keyboard.press("Enter")
-    page.fill("#pos-employee-no", manager_a.employee_no)
-    page.fill("#pos-pin", "1357")
-    page.keyboard.press("Enter")
-    expect(page.locator("#pos-search")).to_be_focused()
+    till_sign_in(page, base, chain.register_a_token, manager_a.employee_no, "1357")
 
     # a cola at a changed price (2.50, manager PIN and reason) and biscuits as a gift (赠品)
     scan(page, "6901234567892")
@@ -111,13 +105,7 @@ def test_cashier_exchanges_an_item_for_the_cart(
     # given a sale of a cola and a water (5.00 cash) at register A
     shift_open(user=cashier_a.user, register=chain.register_a, float_fen=0)
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto(f"{live_server.url}/pos/")
-    page.fill("#pos-register-token", chain.register_a_token)
-    page.keyboard.press("Enter")
-    page.fill("#pos-employee-no", cashier_a.employee_no)
-    page.fill("#pos-pin", "2468")
-    page.keyboard.press("Enter")
-    expect(page.locator("#pos-search")).to_be_focused()
+    till_sign_in(page, live_server.url, chain.register_a_token, cashier_a.employee_no, "2468")
     scan(page, "6901234567892")
     scan(page, "6903456789014")
     expect(page.get_by_test_id("total")).to_have_text("¥5.00")

@@ -19,7 +19,7 @@ from mendian.notifications.models import ConsoleSms
 from mendian.sales.models import Order
 from mendian.sales.services import shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR
+from tests.e2e.conftest import SCREENSHOT_DIR, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = "13955559999"
@@ -53,13 +53,7 @@ def test_cashier_confirms_a_large_stored_value_payment_with_the_members_sms_code
     stock_apply(store=chain.store_a, changes=[StockChange(sku.pk, 5)], reason="receipt", source_type="test")
     shift_open(user=cashier_a.user, register=chain.register_a, float_fen=0)
 
-    page.goto(f"{base}/pos/")
-    page.fill("#pos-register-token", chain.register_a_token)
-    page.keyboard.press("Enter")
-    page.fill("#pos-employee-no", cashier_a.employee_no)
-    page.fill("#pos-pin", "2468")
-    page.keyboard.press("Enter")
-    expect(page.locator("#pos-search")).to_be_focused()
+    till_sign_in(page, base, chain.register_a_token, cashier_a.employee_no, "2468")
 
     # the member is attached by phone (no live QR, so no confirmation yet) and the scarf scanned
     page.get_by_test_id("member-input").fill(PHONE)

@@ -17,6 +17,7 @@ from django.db import connection, models
 # Field classes whose Python values of the types below are already what the driver takes.
 _PLAIN_FIELDS = (models.IntegerField, models.BooleanField, models.CharField, models.TextField)
 _PLAIN_TYPES = (int, str, bool, type(None))
+_MAX_CACHED_PARAMS = 50
 
 
 def _plain(field: Any) -> bool:
@@ -68,10 +69,11 @@ def rows_insert(objs: Sequence[models.Model]) -> None:
             if not (plain and type(value) in plain_types):
                 value = field.get_db_prep_save(value, connection)
             params.append(value)
-    if len(objs) > 1 and connection.vendor == "postgresql":
+    if len(params) > _MAX_CACHED_PARAMS and connection.vendor == "postgresql":
         # One array per column, as Django's bulk_create does on PostgreSQL: the statement's text and
         # its parameter count stay the same for any number of rows, so the driver's query cache and
-        # the server's plan cache both keep it.
+        # the server's plan cache both keep it (psycopg caches no statement of more than 50
+        # parameters). Fewer parameters go as plain VALUES: scalars bind cheaper than arrays.
         count = len(shape)
         arrays = [params[index::count] for index in range(count)]
         sql = f"{head[: -len(' VALUES ')]} SELECT * FROM UNNEST({_unnest_casts(model)}) RETURNING {pk_column}"

@@ -193,10 +193,59 @@ def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]
 # -- load -------------------------------------------------------------------------------------------
 
 
-def run_tills(args: argparse.Namespace, port: int, tills: list[dict[str, Any]]) -> dict[str, Any]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the web server (gunicorn and its workers), of the database's backends
+    serving the bench database (PostgreSQL; SQLite runs inside the server) and of this process."""
+    server = [server_pid]
+    try:
+        server += [
+            int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+        ]
+    except OSError:
+        pass
+    database = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]
+    backends = []
+    if database and Path("/proc").is_dir():
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")
+                except OSError:
+                    continue
+                if command.startswith("postgres: ") and f" {database} " in command:
+                    backends.append(int(entry.name))
+    return {
+        "server": sum(_cpu_seconds(pid) for pid in server),
+        "database": sum(_cpu_seconds(pid) for pid in backends),
+        "load": sum(os.times()[:2]),
+    }
+
+
+def run_tills(
+    args: argparse.Namespace, port: int, tills: list[dict[str, Any]], server_pid: int
+) -> dict[str, Any]:
     start_at = time.monotonic() + 0.5
     measure_from = start_at + args.warmup
     stop_at = measure_from + args.seconds
+    cpu: dict[str, dict[str, float]] = {}
+
+    def cpu_watch() -> None:
+        time.sleep(max(0.0, measure_from - time.monotonic()))
+        cpu["from"] = cpu_split(server_pid)
+        time.sleep(max(0.0, stop_at - time.monotonic()))
+        cpu["to"] = cpu_split(server_pid)
+
+    watcher = threading.Thread(target=cpu_watch)
+    watcher.start()
     latencies: list[list[float]] = [[] for _ in tills]
     errors: list[list[str]] = [[] for _ in tills]
     posted = [0] * len(tills)
@@ -247,9 +296,11 @@ def run_tills(args: argparse.Namespace, port: int, tills: list[dict[str, Any]]) 
         thread.start()
     for thread in threads:
         thread.join()
+    watcher.join()
     all_latencies = sorted(latency for per_till in latencies for latency in per_till)
     all_errors = [error for per_till in errors for error in per_till]
-    return {"count": sum(posted), "latencies": all_latencies, "errors": all_errors}
+    used = {part: cpu["to"][part] - cpu["from"][part] for part in cpu["to"]}
+    return {"count": sum(posted), "latencies": all_latencies, "errors": all_errors, "cpu": used}
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -399,7 +450,7 @@ def main() -> None:
             f"{args.tills} tills × {args.seconds:.0f} s (+{args.warmup:.0f} s warm-up), {args.lines}-line orders",
             flush=True,
         )
-        result = run_tills(args, port, tills)
+        result = run_tills(args, port, tills, server.pid)
         server.terminate()
         server.wait(timeout=30)
         server = None
@@ -415,6 +466,15 @@ def main() -> None:
             else "no orders",
             flush=True,
         )
+        if result["count"]:
+            per_order = {part: seconds * 1000 / result["count"] for part, seconds in result["cpu"].items()}
+            print(
+                "CPU ms per order while measuring: "
+                f"web server {per_order['server']:.1f}, database backends {per_order['database']:.1f}, "
+                f"load generator {per_order['load']:.1f} ({os.cpu_count()} cores give {(os.cpu_count() or 1) * 1000 / sum(per_order.values()):.0f} orders/s "
+                "at that cost)",
+                flush=True,
+            )
         print(f"reference: plain SQL checkout-shaped transactions, {args.tills} threads …", flush=True)
         reference = reference_tps(kind, args.tills, min(args.seconds, 10.0), args.lines)
         ratio = orders_per_s / reference if reference else float("nan")

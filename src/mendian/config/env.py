@@ -106,9 +106,11 @@ def database(directory: Path) -> dict[str, object]:
         config["CONN_MAX_AGE"] = env_int("MENDIAN_DB_CONN_MAX_AGE", default=300)
         config["CONN_HEALTH_CHECKS"] = True
         # Parameters travel apart from the statement, so psycopg binds them in C and PostgreSQL
-        # prepares a statement seen five times on the connection (docs/adr/0004-hot-path-sql.md).
+        # prepares a statement seen five times on the connection, so it is planned once (Django leaves
+        # prepared statements off by default; docs/adr/0004-hot-path-sql.md).
         # Off for a transaction-mode pooler without prepared-statement support (pgbouncer < 1.21).
-        config["OPTIONS"] = {"server_side_binding": env_bool("MENDIAN_DB_SERVER_BINDING", default=True)}
+        if env_bool("MENDIAN_DB_SERVER_BINDING", default=True):
+            config["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
         return config
     raise EnvError("DATABASE_URL", f"unsupported scheme {parsed.scheme!r}; use sqlite:/// or postgres://")
 

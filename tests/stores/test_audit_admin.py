@@ -37,3 +37,25 @@ def test_audit_admin_shows_names_and_rows_outlive_a_deleted_register(chain, hq_a
     detail = client.get(f"/admin/core/auditentry/{kept.pk}/change/")
     assert detail.status_code == 200
     assert ">T1 A1<" in detail.content.decode()
+
+
+def test_a_store_manager_sees_only_the_audit_rows_of_their_stores(chain, hq_admin, manager_a) -> None:
+    services.register_token_revoke(register=chain.register_a)
+    services.register_token_revoke(register=chain.register_b)
+    own = AuditEntry.objects.get(action="register.token_revoke", register_id=chain.register_a.pk)
+    other = AuditEntry.objects.get(action="register.token_revoke", register_id=chain.register_b.pk)
+    storeless = AuditEntry.objects.create(action="role.change", object_repr="总部操作")
+
+    client = Client()
+    client.force_login(manager_a.user)
+    response = client.get("/admin/core/auditentry/")
+    assert response.status_code == 200
+    shown = response.context["cl"].result_list
+    assert own.pk in {entry.pk for entry in shown}
+    assert {entry.store_id for entry in shown} == {chain.store_a.pk}
+    assert client.get(f"/admin/core/auditentry/{other.pk}/change/").status_code in (302, 404)
+    assert client.get(f"/admin/core/auditentry/{storeless.pk}/change/").status_code in (302, 404)
+
+    client.force_login(hq_admin.user)
+    shown = {entry.pk for entry in client.get("/admin/core/auditentry/").context["cl"].result_list}
+    assert {own.pk, other.pk, storeless.pk} <= shown

@@ -113,16 +113,13 @@ class AuditEntryPlacesAdmin(AuditEntryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         stores = Store.objects.filter(pk=OuterRef("store_id"))
         registers = Register.objects.filter(pk=OuterRef("register_id"))
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("actor")
-            .annotate(
-                store_name=Subquery(stores.values("name")[:1]),
-                register_name=Subquery(
-                    registers.annotate(label=Concat("code", Value(" "), "name")).values("label")[:1]
-                ),
-            )
+        # Staff of some stores see those stores' rows only (not other stores', nor rows of no store).
+        entries = scope_to_stores(super().get_queryset(request), request.user, field="store_id")
+        return entries.select_related("actor").annotate(
+            store_name=Subquery(stores.values("name")[:1]),
+            register_name=Subquery(
+                registers.annotate(label=Concat("code", Value(" "), "name")).values("label")[:1]
+            ),
         )
 
     @admin.display(description=_("store"), ordering="store_id")

@@ -7,6 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mendian.stores.printers import printer_url_validate
+
 store_code_validator = RegexValidator(
     r"^[A-Za-z0-9_-]{1,32}$", _("Use letters, digits, - or _ (at most 32).")
 )
@@ -59,6 +61,7 @@ class Register(models.Model):
         _("receipt printer"),
         max_length=255,
         blank=True,
+        validators=[printer_url_validate],
         help_text=_(
             "e.g. tcp://192.168.1.50:9100, usb://04b8:0202, serial:///dev/ttyUSB0, file:///tmp/receipt.bin"
         ),

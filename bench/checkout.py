@@ -47,6 +47,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skus", type=int, default=500)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per process")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir / database")
     return parser.parse_args()
 
@@ -165,7 +166,7 @@ def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]
         "--workers",
         str(args.workers),
         "--worker-class",
-        "gthread",
+        args.worker_class,
         "--threads",
         str(args.threads),
         "--keep-alive",
@@ -446,7 +447,7 @@ def main() -> None:
         port = free_port()
         server = start_server(args, port)
         print(
-            f"gunicorn gthread {args.workers}×{args.threads} on 127.0.0.1:{port}; "
+            f"gunicorn {args.worker_class} {args.workers}×{args.threads} on 127.0.0.1:{port}; "
             f"{args.tills} tills × {args.seconds:.0f} s (+{args.warmup:.0f} s warm-up), {args.lines}-line orders",
             flush=True,
         )

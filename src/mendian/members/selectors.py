@@ -36,6 +36,18 @@ def program_get() -> LoyaltyProgram:
     return program
 
 
+def points_reversal_due(*, account: PointsAccount, earn: PointsEntry, refund_fen: int) -> int:
+    """The points a return of `refund_fen` more of an order must take back: cumulative over the
+    order's returns, so all of them together reverse exactly what the order earned (`earn`)."""
+    prior = PointsEntry.objects.filter(
+        account=account, kind=PointsEntry.Kind.EARN_REVERSAL, source_type="order", source_id=earn.source_id
+    ).aggregate(points=Sum("points"), shortfall=Sum("shortfall_points"), value=Sum("value_fen"))
+    already = -(prior["points"] or 0) + (prior["shortfall"] or 0)
+    refunded = min((prior["value"] or 0) + refund_fen, earn.value_fen)
+    target = round_half_up(Decimal(earn.points) * refunded / earn.value_fen)
+    return max(target - already, 0)
+
+
 def points_return_shortfall_fen(*, member_id: int, order_id: int, refund_fen: int) -> int:
     """The money value of earned points a return of `refund_fen` of an order would deduct from its
     refund because the member already spent them — the figure services.points_reverse_for_return
@@ -47,13 +59,7 @@ def points_return_shortfall_fen(*, member_id: int, order_id: int, refund_fen: in
     account = PointsAccount.objects.filter(member_id=member_id).first()
     if earn is None or earn.value_fen <= 0 or account is None:
         return 0
-    prior = PointsEntry.objects.filter(
-        account=account, kind=PointsEntry.Kind.EARN_REVERSAL, source_type="order", source_id=source_id
-    ).aggregate(points=Sum("points"), shortfall=Sum("shortfall_points"), value=Sum("value_fen"))
-    already = -(prior["points"] or 0) + (prior["shortfall"] or 0)
-    refunded = min((prior["value"] or 0) + refund_fen, earn.value_fen)
-    target = round_half_up(Decimal(earn.points) * refunded / earn.value_fen)
-    due = max(target - already, 0)
+    due = points_reversal_due(account=account, earn=earn, refund_fen=refund_fen)
     shortfall = due - min(due, account.balance)
     if not shortfall:
         return 0

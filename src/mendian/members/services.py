@@ -64,7 +64,7 @@ from mendian.members.models import (
     WalletAccount,
     WalletEntry,
 )
-from mendian.members.selectors import member_phone, program_get, tier_qualified
+from mendian.members.selectors import member_phone, points_reversal_due, program_get, tier_qualified
 
 logger = logging.getLogger(__name__)
 
@@ -451,13 +451,7 @@ def points_reverse_for_return(
     if earn is None or earn.value_fen <= 0:
         return PointsReversal(0, 0, 0)
     account = _points_lock(member)
-    prior = PointsEntry.objects.filter(
-        account=account, kind=PointsEntry.Kind.EARN_REVERSAL, source_type="order", source_id=source_id
-    ).aggregate(points=Sum("points"), shortfall=Sum("shortfall_points"), value=Sum("value_fen"))
-    already = -(prior["points"] or 0) + (prior["shortfall"] or 0)
-    refunded = min((prior["value"] or 0) + refund_fen, earn.value_fen)
-    target = round_half_up(Decimal(earn.points) * refunded / earn.value_fen)
-    due = max(target - already, 0)
+    due = points_reversal_due(account=account, earn=earn, refund_fen=refund_fen)
     if due == 0:
         return PointsReversal(0, 0, 0)
     take = min(due, account.balance)

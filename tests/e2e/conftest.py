@@ -106,8 +106,12 @@ def till_sign_in(page: object, base: str, register_token: str, employee_no: str,
     from playwright.sync_api import expect
 
     page.goto(f"{base}/pos/")  # type: ignore[attr-defined]
+    # Each screen puts the focus on its first field a moment after it appears: let it land before
+    # typing, or the typing may follow the focus into another field.
+    expect(page.locator("#pos-register-token")).to_be_focused()  # type: ignore[attr-defined]
     page.fill("#pos-register-token", register_token)  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    expect(page.locator("#pos-employee-no")).to_be_focused()  # type: ignore[attr-defined]
     page.fill("#pos-employee-no", employee_no)  # type: ignore[attr-defined]
     page.fill("#pos-pin", pin)  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]

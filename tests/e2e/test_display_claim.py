@@ -78,13 +78,13 @@ def test_the_display_offers_the_claim_qr_without_a_member_and_the_points_with_on
     expect(claim).to_contain_text("积分")
     expect(display.get_by_test_id("display-receipt-qr")).to_be_hidden()
     expect(display.get_by_test_id("display-points")).to_be_hidden()
-    claim_url = claim.get_attribute("data-url")
+    # (read the link and the image together: the display may fetch a fresh, newly signed token)
+    claim_url, qr_src = claim.evaluate("el => [el.dataset.url, el.querySelector('img').getAttribute('src')]")
     found = re.fullmatch(rf"{re.escape(base)}/r/claim/([^/]+)/", claim_url or "")
     assert found is not None, claim_url
     token = found.group(1)
     assert order_claim_token_resolve(token) == first.pk
     # and the QR on screen encodes exactly that link
-    qr_src = claim.locator("img").get_attribute("src")
     assert qr_src == f"/r/claim/{token}/qr.svg"
     assert display.request.get(base + qr_src).text() == qr_svg(claim_url)
     wait_for_image(display, claim.locator("img"))

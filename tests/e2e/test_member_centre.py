@@ -85,11 +85,14 @@ def test_customer_pays_with_points_at_the_till_and_sees_them_on_the_phone(
     # the cashier signs in at the till and scans two bottles
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{base}/pos/")
+    expect(page.locator("#pos-register-token")).to_be_focused()  # the screen's focus has landed
     page.fill("#pos-register-token", chain.register_a_token)
     page.get_by_role("button", name="保存").click()
+    expect(page.locator("#pos-employee-no")).to_be_focused()  # the screen's focus has landed
     page.fill("#pos-employee-no", cashier_a.employee_no)
     page.fill("#pos-pin", "2468")
     page.get_by_role("button", name="登录").click()
+    expect(page.locator("#pos-float")).to_be_focused()  # the screen's focus has landed
     page.fill("#pos-float", "500")
     page.get_by_role("button", name="开班").click()
     expect(page.locator("#pos-search")).to_be_focused()

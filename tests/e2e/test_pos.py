@@ -27,17 +27,20 @@ def test_cashier_sells_returns_and_closes_the_shift(
     # the register is enrolled once with its device token
     page.goto(f"{base}/pos/")
     expect(page.get_by_role("heading", name="登记本收银台")).to_be_visible()
+    expect(page.locator("#pos-register-token")).to_be_focused()  # the screen's focus has landed
     page.fill("#pos-register-token", chain.register_a_token)
     page.get_by_role("button", name="保存").click()
 
     # the cashier signs in with employee number and PIN
     expect(page.get_by_role("heading", name="收银员登录")).to_be_visible()
+    expect(page.locator("#pos-employee-no")).to_be_focused()  # the screen's focus has landed
     page.fill("#pos-employee-no", cashier_a.employee_no)
     page.fill("#pos-pin", "2468")
     page.get_by_role("button", name="登录").click()
 
     # no shift is open: open one with a 500 yuan float
     expect(page.get_by_role("heading", name="开班")).to_be_visible()
+    expect(page.locator("#pos-float")).to_be_focused()  # the screen's focus has landed
     page.fill("#pos-float", "500")
     page.get_by_role("button", name="开班").click()
     expect(page.locator("#pos-search")).to_be_focused()
@@ -118,8 +121,10 @@ def sign_in(page: Any, base: str, register_token: str, employee_no: str, pin: st
     from playwright.sync_api import expect
 
     page.goto(f"{base}/pos/")
+    expect(page.locator("#pos-register-token")).to_be_focused()  # the screen's focus has landed
     page.fill("#pos-register-token", register_token)
     page.keyboard.press("Enter")
+    expect(page.locator("#pos-employee-no")).to_be_focused()  # the screen's focus has landed
     page.fill("#pos-employee-no", employee_no)
     # a wrong PIN first: the API's own (translated) error message reaches the cashier
     page.fill("#pos-pin", "0000")

@@ -210,8 +210,14 @@
       },
 
       focusDefault() {
-        // After Alpine has shown the screen or modal (a hidden field cannot take focus).
-        setTimeout(() => this.focusNow(), 20);
+        // After Alpine has shown the screen or modal (a hidden field cannot take focus). If the cashier
+        // (or a scanner) has gone into another field meanwhile, the focus stays where they put it.
+        const before = document.activeElement;
+        setTimeout(() => {
+          const now = document.activeElement;
+          const moved = now && now !== before && now !== document.body && now.matches("input, textarea, select");
+          if (!moved) this.focusNow();
+        }, 20);
       },
       focusNow() {
         const target =

@@ -48,6 +48,14 @@ def points_reversal_due(*, account: PointsAccount, earn: PointsEntry, refund_fen
     return max(target - already, 0)
 
 
+def points_earned_for_order(*, member_id: int, order_id: int) -> int:
+    """The points a member's order earned (what the customer display shows after the sale)."""
+    earned = PointsEntry.objects.filter(
+        account__member_id=member_id, kind=PointsEntry.Kind.EARN, source_type="order", source_id=str(order_id)
+    ).aggregate(total=Sum("points"))
+    return earned["total"] or 0
+
+
 def points_return_shortfall_fen(*, member_id: int, order_id: int, refund_fen: int) -> int:
     """The money value of earned points a return of `refund_fen` of an order would deduct from its
     refund because the member already spent them — the figure services.points_reverse_for_return

@@ -314,6 +314,15 @@ def order_by_client_id(client_order_id: str) -> Order | None:
     return Order.objects.filter(client_order_id=client_order_id).first()
 
 
+def order_for_display(*, register_id: int, receipt_token: str) -> Order | None:
+    """The order a register's customer display is showing, by the receipt token the till published."""
+    return (
+        Order.objects.only("pk", "member_id", "is_training", "status")
+        .filter(receipt_token=receipt_token, register_id=register_id)
+        .first()
+    )
+
+
 def order_list(
     user: object,
     *,

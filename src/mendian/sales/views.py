@@ -12,7 +12,6 @@ import json
 import re
 from typing import Any
 
-from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -149,17 +148,13 @@ def display_sale(request: HttpRequest, register_id: int, receipt_token: str) -> 
     member gets the claim QR (join on the phone and earn this order's points); a member's sale gets the
     e-receipt QR and the points it earned. The receipt token is the key, as for the e-receipt itself;
     the claim token is signed here, never on the client."""
-    from mendian.members.models import PointsEntry
+    from mendian.members.selectors import points_earned_for_order
     from mendian.sales.claim import order_claim_token, order_claimable
+    from mendian.sales.selectors import order_for_display
 
     if not RECEIPT_TOKEN_PATTERN.match(receipt_token):
         raise Http404
-    order = (
-        _order_model()
-        .objects.only("pk", "member_id", "is_training", "status")
-        .filter(receipt_token=receipt_token, register_id=register_id)
-        .first()
-    )
+    order = order_for_display(register_id=register_id, receipt_token=receipt_token)
     if order is None:
         raise Http404
     claim_url = claim_qr_url = ""
@@ -169,13 +164,7 @@ def display_sale(request: HttpRequest, register_id: int, receipt_token: str) -> 
         claim_qr_url = reverse("sales:order_claim_qr", args=[claim_token])
     points_earned = 0
     if order.member_id is not None:
-        earned = PointsEntry.objects.filter(
-            account__member_id=order.member_id,
-            kind=PointsEntry.Kind.EARN,
-            source_type="order",
-            source_id=str(order.pk),
-        ).aggregate(total=Sum("points"))
-        points_earned = earned["total"] or 0
+        points_earned = points_earned_for_order(member_id=order.member_id, order_id=order.pk)
     return JsonResponse(
         {
             "has_member": order.member_id is not None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from mendian.config import env
@@ -174,6 +175,9 @@ UNFOLD = {
     "SITE_TITLE": _("Mendian back office"),
     "SITE_HEADER": _("Mendian"),
     "SITE_SYMBOL": "storefront",
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("web/favicon.svg")}
+    ],
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
 }

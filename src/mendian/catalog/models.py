@@ -206,10 +206,11 @@ class CatalogCounter(models.Model):
 
 
 class SearchKey(models.Model):
-    """One suffix of a product's name, full pinyin or pinyin initials (可乐, kele, kl for 可口可乐).
+    """One suffix of a product's name, full pinyin or pinyin initials (可乐, kele, kl for 可口可乐), or
+    one of its codes (the product's, each SKU's; lower case).
 
     A till search is then one index range scan over `key` instead of a LIKE '%…%' over every product.
-    Rebuilt by the catalog services whenever a product's name changes.
+    Rebuilt by the catalog services whenever a product's name changes or it gets a SKU.
     """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="search_keys")

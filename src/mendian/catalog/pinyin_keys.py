@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pypinyin import lazy_pinyin
@@ -44,10 +45,11 @@ def search_term_normalize(term: str) -> str:
     return _SPACE.sub("", term or "").lower()[:KEY_MAX_LENGTH]
 
 
-def search_keys_for(name: str) -> list[str]:
+def search_keys_for(name: str, codes: Iterable[str] = ()) -> list[str]:
     """Every key that should find the name by prefix: suffixes of the name (each character), of its
-    full pinyin and of its initials (each syllable). "kl", "kele" and "可乐" then all find 可口可乐."""
-    keys: set[str] = set()
+    full pinyin and of its initials (each syllable). "kl", "kele" and "可乐" then all find 可口可乐.
+    The product's and its SKUs' codes are keys too, so a typed code finds its item by prefix."""
+    keys: set[str] = {search_term_normalize(code) for code in codes}
     plain = search_term_normalize(name)
     for start in range(len(plain)):
         keys.add(plain[start:])

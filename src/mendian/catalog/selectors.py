@@ -215,7 +215,8 @@ def till_lookup(*, code: str, store_id: int | None) -> LookupResult | None:
 
 def till_search(*, q: str, store_id: int | None, limit: int = 20) -> list[dict[str, Any]]:
     """Sellable SKUs whose product name contains q, or whose full pinyin or pinyin initials contain it
-    at a syllable boundary (kl, kele, 可乐 all find 可口可乐). Three queries: keys, SKUs, barcodes."""
+    at a syllable boundary (kl, kele, 可乐 all find 可口可乐), or whose product or SKU code starts with
+    it (p00 finds P001; a whole SKU code finds that SKU only). Three queries: keys, SKUs, barcodes."""
     term = search_term_normalize(q)
     limit = max(1, min(limit, SEARCH_MAX_LIMIT))
     if not term:
@@ -239,12 +240,15 @@ def till_search(*, q: str, store_id: int | None, limit: int = 20) -> list[dict[s
     # Best match first (the order of the keys), then by SKU code; only `limit` rows leave the database.
     rank = " ".join(["WHEN %s THEN %s"] * len(chosen))
     rank_params = [value for index, product_id in enumerate(chosen) for value in (product_id, index)]
-    return _till_rows_sql(
+    rows = _till_rows_sql(
         f"{_SELLABLE} AND s.product_id IN ({placeholders})",
         [True, True, *chosen, *rank_params, limit],
         store_id,
         f"ORDER BY CASE s.product_id {rank} END, s.code LIMIT %s",
     )
+    # A whole SKU code typed means that SKU, not every variant of its product.
+    exact = [row for row in rows if search_term_normalize(row["code"]) == term]
+    return exact or rows
 
 
 # --- the tills' change feed ----------------------------------------------------------------------

@@ -176,9 +176,11 @@ def variant_name_of(attributes: dict[str, str]) -> str:
 
 
 def _search_keys_write(product: Product) -> None:
+    """The keys a till search finds the product by: its name, pinyin and initials, its codes."""
+    codes = [product.code, *SKU.objects.filter(product=product).values_list("code", flat=True)]
     SearchKey.objects.filter(product=product).delete()
     SearchKey.objects.bulk_create(
-        [SearchKey(product=product, key=key) for key in search_keys_for(product.name)]
+        [SearchKey(product=product, key=key) for key in search_keys_for(product.name, codes)]
     )
 
 
@@ -252,7 +254,6 @@ def product_create_with_variants(
             product.save()
     except IntegrityError:
         raise ProductCodeTaken(details={"code": code}) from None
-    _search_keys_write(product)
     skus = [
         SKU(
             product=product,
@@ -270,6 +271,7 @@ def product_create_with_variants(
             skus = SKU.objects.bulk_create(skus)
     except IntegrityError:
         raise SkuCodeTaken(details={"product_code": code}) from None
+    _search_keys_write(product)
     if barcodes:
         _barcodes_insert(skus[0], list(barcodes))
     if generate_barcodes:
@@ -337,6 +339,7 @@ def sku_add(
         if scale_plu and SKU.objects.filter(scale_plu=scale_plu).exists():
             raise ScalePluTaken(details={"scale_plu": scale_plu}) from None
         raise SkuCodeTaken(details={"code": code}) from None
+    _search_keys_write(product)
     skus_touch(sku_ids=[sku.pk])
     audit_record(
         action="sku.create",

@@ -9,7 +9,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -134,31 +134,31 @@ def stock_apply(
     changes = [change for change in changes if change.qty]
     if not changes:
         return []
-    args = {
-        "store": store,
-        "changes": changes,
+    # What every ledger row of this change records about where it came from.
+    document = {
         "reason": reason,
         "source_type": source_type,
         "source_id": source_id,
         "actor_id": actor_id,
         "note": note,
-        "check_available": check_available,
     }
     if not connection.in_atomic_block:
         with transaction.atomic():
-            return _stock_apply(**args)
-    return _stock_apply(**args)
+            return _stock_apply(store, changes, document, check_available)
+    return _stock_apply(store, changes, document, check_available)
 
 
-def _stock_apply(**args: Any) -> list[StockMove]:
+def _stock_apply(
+    store: Store, changes: list[StockChange], document: dict[str, Any], check_available: bool
+) -> list[StockMove]:
     """Plain SKUs with their level rows in place take three statements (lock, update, insert) and
     no savepoint: the check runs before any write, so a refusal leaves the caller's transaction
     usable. Anything else (batches, serials, a first sale in a store) takes the general path."""
-    if not any(change.serials or change.batch_id is not None for change in args["changes"]):
-        moves = _stock_apply_plain(**args)
+    if not any(change.serials or change.batch_id is not None for change in changes):
+        moves = _stock_apply_plain(store, changes, document, check_available)
         if moves is not None:
             return moves
-    return _stock_apply_tracked(**args)
+    return _stock_apply_tracked(store, changes, document, check_available)
 
 
 def _moves_group(changes: Iterable[StockChange]) -> dict[tuple[int, int | None, bool], _Move]:
@@ -172,9 +172,16 @@ def _moves_group(changes: Iterable[StockChange]) -> dict[tuple[int, int | None, 
     return groups
 
 
-def _move_rows(store: Store, moves: list[_Move], running: dict[int, int], **document: Any) -> list[StockMove]:
-    """The unsaved ledger rows of the moves, each with the SKU's balance after it; `running` starts at
-    the locked on-hand quantities and ends at the new ones."""
+def _ledger_write(
+    store: Store,
+    moves: list[_Move],
+    levels: dict[int, tuple[int, int]],
+    document: dict[str, Any],
+    now: datetime,
+) -> list[StockMove]:
+    """Write the moves to the ledger, each with the SKU's balance after it, and the levels' new
+    on-hand quantities. `levels`: SKU id → (level pk, on-hand quantity as locked)."""
+    running = {sku_id: on_hand for sku_id, (_pk, on_hand) in levels.items()}
     entries: list[StockMove] = []
     for move in moves:
         running[move.sku_id] += move.qty
@@ -189,6 +196,12 @@ def _move_rows(store: Store, moves: list[_Move], running: dict[int, int], **docu
                 **document,
             )
         )
+    rows_update(
+        StockLevel,
+        {pk: {"on_hand_qty": running[sku_id]} for sku_id, (pk, _on_hand) in levels.items()},
+        updated_at=now,
+    )
+    rows_insert(entries)
     return entries
 
 
@@ -197,15 +210,7 @@ def _allows_negative(product_setting: bool | None, store: Store) -> bool:
 
 
 def _stock_apply_plain(
-    *,
-    store: Store,
-    changes: list[StockChange],
-    reason: str,
-    source_type: str,
-    source_id: str,
-    actor_id: int | None,
-    note: str,
-    check_available: bool,
+    store: Store, changes: list[StockChange], document: dict[str, Any], check_available: bool
 ) -> list[StockMove] | None:
     """The fast path, or None when a SKU tracks batches or serials or has no level row yet."""
     moves = list(_moves_group(changes).values())
@@ -236,39 +241,16 @@ def _stock_apply_plain(
     ]
     if short:
         raise StockInsufficient(details={"lines": short})
-    running = {sku_id: on_hand for _pk, sku_id, on_hand, *_rest in rows}
-    entries = _move_rows(
-        store,
-        moves,
-        running,
-        reason=reason,
-        source_type=source_type,
-        source_id=source_id,
-        actor_id=actor_id,
-        note=note,
-    )
-    rows_update(
-        StockLevel,
-        {pk: {"on_hand_qty": running[sku_id]} for pk, sku_id, *_rest in rows},
-        updated_at=timezone.now(),
-    )
-    rows_insert(entries)
-    return entries
+    levels = {sku_id: (pk, on_hand) for pk, sku_id, on_hand, *_rest in rows}
+    return _ledger_write(store, moves, levels, document, timezone.now())
 
 
 @transaction.atomic
 def _stock_apply_tracked(
-    *,
-    store: Store,
-    changes: list[StockChange],
-    reason: str,
-    source_type: str,
-    source_id: str,
-    actor_id: int | None,
-    note: str,
-    check_available: bool,
+    store: Store, changes: list[StockChange], document: dict[str, Any], check_available: bool
 ) -> list[StockMove]:
     """The general path: creates missing level rows, allocates batches, moves serial numbers."""
+    reason = document["reason"]
     groups = _moves_group(changes)
     sku_ids = sorted({move.sku_id for move in groups.values()})
     StockLevel.objects.bulk_create(
@@ -322,23 +304,6 @@ def _stock_apply_tracked(
 
     new_serials, changed_serials = _serials_move(store, moves, serial_rows, products, reason=reason, now=now)
 
-    running = {level.sku_id: level.on_hand_qty for level in levels}
-    entries = _move_rows(
-        store,
-        moves,
-        running,
-        reason=reason,
-        source_type=source_type,
-        source_id=source_id,
-        actor_id=actor_id,
-        note=note,
-    )
-    for level in levels:
-        level.on_hand_qty = running[level.sku_id]
-        level.updated_at = now
-    rows_update(
-        StockLevel, {level.pk: {"on_hand_qty": level.on_hand_qty} for level in levels}, updated_at=now
-    )
     rows_update(BatchStock, {row.pk: {"qty": row.qty} for row in batch_stocks})
     if new_serials:
         SerialNumber.objects.bulk_create(new_serials)
@@ -347,8 +312,8 @@ def _stock_apply_tracked(
         {row.pk: {"status": row.status, "store": row.store_id} for row in changed_serials},
         updated_at=now,
     )
-    rows_insert(entries)
-    return entries
+    levels_locked = {level.sku_id: (level.pk, level.on_hand_qty) for level in levels}
+    return _ledger_write(store, moves, levels_locked, document, now)
 
 
 def _serials_validate(moves: Iterable[_Move], products: dict[int, Product], reason: str) -> None:

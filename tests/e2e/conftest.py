@@ -116,3 +116,12 @@ def till_sign_in(page: object, base: str, register_token: str, employee_no: str,
     page.fill("#pos-pin", pin)  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
     expect(page.locator("#pos-search")).to_be_focused()  # type: ignore[attr-defined]
+
+
+def return_choose(page: object, order_number: str, item_name: str, qty: int) -> None:
+    """F7 at the till: find the order by its number and choose how many of one item come back."""
+    page.keyboard.press("F7")  # type: ignore[attr-defined]
+    page.fill("#pos-return-query", order_number)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    line = page.get_by_test_id("return-line").filter(has_text=item_name)  # type: ignore[attr-defined]
+    line.locator("input").fill(str(qty))

@@ -14,7 +14,7 @@ from mendian.sales.models import ExceptionLog, Order, Return
 from mendian.sales.selectors import LineInput
 from mendian.sales.services import AuthorizerInput, TenderInput, order_checkout, shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR, scan, till_sign_in
+from tests.e2e.conftest import SCREENSHOT_DIR, return_choose, scan, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,10 +61,7 @@ def test_exchange_screen_asks_what_the_server_quotes(
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("total")).to_have_text("¥8.00")
     # ... and one cola comes back against them
-    page.keyboard.press("F7")
-    page.fill("#pos-return-query", first.number)
-    page.keyboard.press("Enter")
-    page.get_by_test_id("return-line").filter(has_text="可口可乐").locator("input").fill("1")
+    return_choose(page, first.number, "可口可乐", 1)
 
     # then the screen shows the server's figures: 2.66 back, 8.00 − 2.66 = 5.34 to pay
     expect(page.get_by_test_id("exchange-refund")).to_have_text("2.66")
@@ -98,10 +95,7 @@ def test_exchange_screen_asks_what_the_server_quotes(
     expect(page.locator("[data-modal=returns]")).to_be_hidden()
     scan(page, "6903456789014")
     expect(page.get_by_test_id("total")).to_have_text("¥2.00")
-    page.keyboard.press("F7")
-    page.fill("#pos-return-query", first.number)
-    page.keyboard.press("Enter")
-    page.get_by_test_id("return-line").filter(has_text="可口可乐").locator("input").fill("2")
+    return_choose(page, first.number, "可口可乐", 2)
     # then the customer is told what comes back, and on which payment: 3.34 in cash
     expect(page.get_by_test_id("exchange-refund")).to_have_text("5.34")
     expect(page.get_by_test_id("exchange-back")).to_have_text("3.34")

@@ -12,7 +12,7 @@ from mendian.inventory.models import StockLevel
 from mendian.sales.models import ExceptionLog, Order, Return
 from mendian.sales.services import shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR, scan, till_sign_in
+from tests.e2e.conftest import SCREENSHOT_DIR, return_choose, scan, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,10 +120,7 @@ def test_cashier_exchanges_an_item_for_the_cart(
     # when the customer swaps the cola for biscuits: biscuits in the cart, F7, the cola back, Alt+E
     scan(page, "6902345678903")
     expect(page.get_by_test_id("total")).to_have_text("¥8.50")
-    page.keyboard.press("F7")
-    page.fill("#pos-return-query", first.number)
-    page.keyboard.press("Enter")
-    page.get_by_test_id("return-line").filter(has_text="可口可乐").locator("input").fill("1")
+    return_choose(page, first.number, "可口可乐", 1)
     expect(page.get_by_test_id("exchange-due")).to_have_text("5.50")
     page.fill("input[name=exchange_cash]", "10")
     page.keyboard.press("Alt+E")

@@ -1,4 +1,5 @@
-"""Sales fixtures: a till of store A with an open shift, priced SKUs in stock, and an API client on it."""
+"""Sales fixtures: a till of store A with an open shift, priced SKUs in stock, and an API client on it;
+a shop of three barcoded products and a cash sale of them for the receipt tests."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 import pytest
 
 from mendian.catalog.models import SKU, Product
+from mendian.catalog.services import product_create_with_variants
 from mendian.inventory.models import StockLevel
 from mendian.inventory.services import StockChange, stock_apply
 from mendian.sales import services as sales_services
-from mendian.sales.models import Shift
-from mendian.stores.models import StaffProfile
+from mendian.sales.models import Order, Return, Shift
+from mendian.sales.selectors import LineInput
+from mendian.stores.models import Register, StaffProfile, Store
 from tests.conftest import ApiClient, Chain
 
 
@@ -52,6 +55,73 @@ def order_body(
         "tenders": tenders,
         **extra,
     }
+
+
+def barcoded_sku(
+    store: Store, code: str, name: str, price_fen: int, barcode: str, stock_qty: int = 50
+) -> SKU:
+    product = product_create_with_variants(
+        code=code, name=name, retail_price_fen=price_fen, barcodes=[barcode]
+    )
+    sku = product.skus.get()
+    stock_apply(store=store, changes=[StockChange(sku.pk, stock_qty)], reason="receipt", source_type="test")
+    return sku
+
+
+def sell(
+    cashier: StaffProfile,
+    register: Register,
+    cart: list[tuple[SKU, int]],
+    tenders: list[sales_services.TenderInput],
+) -> Order:
+    result = sales_services.order_checkout(
+        user=cashier.user,
+        register=register,
+        client_order_id=str(uuid.uuid4()),
+        lines=[LineInput(sku_id=sku.pk, qty=qty) for sku, qty in cart],
+        tenders=tenders,
+    )
+    return (
+        Order.objects.select_related("store", "register", "cashier__staff")
+        .prefetch_related("lines", "tenders")
+        .get(pk=result.order.pk)
+    )
+
+
+def return_one(cashier: StaffProfile, order: Order, register: Register, name: str, reason: str) -> Return:
+    """One unit of the order's line named `name` comes back (a refund slip to render or print)."""
+    line = order.lines.get(name=name)
+    ret, _created = sales_services.order_return(
+        user=cashier.user,
+        order=order,
+        register=register,
+        client_return_id=str(uuid.uuid4()),
+        lines=[sales_services.ReturnLineInput(order_line_id=line.pk, qty=1)],
+        reason=reason,
+    )
+    return ret
+
+
+@pytest.fixture
+def shop(chain: Any, cashier_a: StaffProfile) -> dict[str, Any]:
+    """Store A with an open shift and three products in stock: 可口可乐 3.00, 奥利奥饼干 8.50, 农夫山泉 2.00."""
+    sales_services.shift_open(user=cashier_a.user, register=chain.register_a, float_fen=50000)
+    return {
+        "cola": barcoded_sku(chain.store_a, "P001", "可口可乐 500ml", 300, "6901234567892"),
+        "oreo": barcoded_sku(chain.store_a, "P002", "奥利奥饼干", 850, "6902345678903"),
+        "water": barcoded_sku(chain.store_a, "P003", "农夫山泉", 200, "6903456789014"),
+    }
+
+
+@pytest.fixture
+def cash_order(shop: dict[str, Any], chain: Any, cashier_a: StaffProfile) -> Order:
+    """2 × 可口可乐 500ml (3.00) and 1 × 农夫山泉 (2.00): 8.00 paid with 10 yuan cash."""
+    return sell(
+        cashier_a,
+        chain.register_a,
+        [(shop["cola"], 2), (shop["water"], 1)],
+        [sales_services.TenderInput(kind="cash", amount_fen=800, tendered_fen=1000)],
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +12,11 @@ import pytest
 from django.test import Client
 
 from mendian.core.models import AuditEntry
-from mendian.sales import services as sales_services
 from mendian.stores.models import Register, StaffProfile
 from tests.conftest import ApiClient
-from tests.sales.test_receipts import make_sku, sell, shop  # noqa: F401 - shop is a fixture
+from tests.sales.conftest import return_one
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cash_order(shop: dict[str, Any], chain: Any, cashier_a: StaffProfile) -> Any:  # noqa: F811
-    return sell(
-        cashier_a,
-        chain.register_a,
-        [(shop["cola"], 2), (shop["water"], 1)],
-        [sales_services.TenderInput(kind="cash", amount_fen=800, tendered_fen=1000)],
-    )
 
 
 def test_pos_page_is_in_simplified_chinese_and_loads_no_cdn() -> None:
@@ -210,15 +198,7 @@ def test_refund_slip_prints_the_returned_line_and_opens_the_drawer_for_cash(
     cash_order: Any, chain: Any, cashier_a: StaffProfile, token_for: Any, tmp_path: Path
 ) -> None:
     # given the customer brings back one bottle of water paid in cash
-    water = cash_order.lines.get(name="农夫山泉")
-    ret, _created = sales_services.order_return(
-        user=cashier_a.user,
-        order=cash_order,
-        register=chain.register_a,
-        client_return_id=str(uuid.uuid4()),
-        lines=[sales_services.ReturnLineInput(order_line_id=water.pk, qty=1)],
-        reason="破损",
-    )
+    ret = return_one(cashier_a, cash_order, chain.register_a, "农夫山泉", "破损")
     target = tmp_path / "lp0"
     Register.objects.filter(pk=chain.register_a.pk).update(printer_url=f"file://{target}", paper_width_mm=58)
     # when the till prints the refund slip

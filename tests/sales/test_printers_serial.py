@@ -26,7 +26,8 @@ from mendian.sales.printing import (
 )
 from mendian.sales.receipt_render import PRINTER_ENCODING, receipt_bytes, receipt_from_order
 from mendian.stores.models import Register, StaffProfile
-from tests.sales.test_receipts import DRAWER_KICK_PIN2, sell, shop  # noqa: F401 - shop is a fixture
+from tests.sales.conftest import sell
+from tests.sales.test_receipts import DRAWER_KICK_PIN2
 
 CUT = b"\x1dV"  # GS V: python-escpos' paper cut
 
@@ -80,7 +81,7 @@ def _till_client(cashier: StaffProfile, register: Register, token_for: Any) -> C
 
 @pytest.mark.django_db
 def test_cash_sale_prints_on_a_serial_printer_and_kicks_the_drawer(
-    shop: dict[str, Any],  # noqa: F811
+    shop: dict[str, Any],
     chain: Any,
     cashier_a: StaffProfile,
     token_for: Any,
@@ -126,7 +127,7 @@ def test_cash_sale_prints_on_a_serial_printer_and_kicks_the_drawer(
 
 @pytest.mark.django_db
 def test_card_sale_on_a_serial_printer_cuts_but_keeps_the_drawer_shut(
-    shop: dict[str, Any],  # noqa: F811
+    shop: dict[str, Any],
     chain: Any,
     cashier_a: StaffProfile,
     pty_printer: PtyPrinter,
@@ -158,7 +159,7 @@ def test_no_sale_opens_the_drawer_through_the_serial_printer(pty_printer: PtyPri
 
 @pytest.mark.django_db
 def test_an_absent_serial_printer_is_reported_to_the_till_and_the_sale_stands(
-    shop: dict[str, Any],  # noqa: F811
+    shop: dict[str, Any],
     chain: Any,
     cashier_a: StaffProfile,
     token_for: Any,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
 from typing import Any
 
 import pytest
@@ -13,26 +12,14 @@ from django.test import Client
 from django.utils import translation
 from pypdf import PdfReader
 
-from mendian.sales import services as sales_services
 from mendian.sales.models import Return
 from mendian.sales.receipt_render import receipt_from_order, receipt_from_return, receipt_pdf, receipt_rows
 from mendian.stores.models import StaffProfile
-from tests.sales.test_receipts import sell, shop  # noqa: F401 - shop is a fixture
+from tests.sales.conftest import return_one
 
 pytestmark = pytest.mark.django_db
 
 MM = 72 / 25.4
-
-
-@pytest.fixture
-def cash_order(shop: dict[str, Any], chain: Any, cashier_a: StaffProfile) -> Any:  # noqa: F811
-    """2 × 可口可乐 500ml (3.00) and 1 × 农夫山泉 (2.00): 8.00 paid with 10 yuan cash."""
-    return sell(
-        cashier_a,
-        chain.register_a,
-        [(shop["cola"], 2), (shop["water"], 1)],
-        [sales_services.TenderInput(kind="cash", amount_fen=800, tendered_fen=1000)],
-    )
 
 
 def pdf_text(data: bytes) -> str:
@@ -124,15 +111,7 @@ def test_refund_slip_renders_as_pdf_marked_refund(
     cash_order: Any, chain: Any, cashier_a: StaffProfile
 ) -> None:
     # a refund slip is a receipt too: the PDF renderer draws it with its mark and refund total
-    line = cash_order.lines.get(name="农夫山泉")
-    ret, _created = sales_services.order_return(
-        user=cashier_a.user,
-        order=cash_order,
-        register=chain.register_a,
-        client_return_id=str(uuid.uuid4()),
-        lines=[sales_services.ReturnLineInput(order_line_id=line.pk, qty=1)],
-        reason="包装破损",
-    )
+    ret = return_one(cashier_a, cash_order, chain.register_a, "农夫山泉", "包装破损")
     ret = Return.objects.select_related("store", "register", "order", "cashier__staff").get(pk=ret.pk)
     with translation.override("zh-hans"):
         text = pdf_text(receipt_pdf(receipt_from_return(ret)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +10,7 @@ import pytest
 from django.db import transaction
 from django.utils import translation
 
-from mendian.catalog.models import SKU
-from mendian.catalog.services import product_create_with_variants
-from mendian.inventory.services import StockChange, stock_apply
 from mendian.sales import services as sales_services
-from mendian.sales.models import Order
 from mendian.sales.printing import PrinterUrlInvalid, bytes_send, printer_open, printer_spec, receipt_print
 from mendian.sales.receipt_render import (
     CHINESE_MODE_ON,
@@ -25,51 +20,11 @@ from mendian.sales.receipt_render import (
     receipt_from_order,
     receipt_text_lines,
 )
-from mendian.sales.selectors import LineInput
 from mendian.stores import services as store_services
-from mendian.stores.models import Register, StaffProfile, Store
+from mendian.stores.models import StaffProfile
+from tests.sales.conftest import barcoded_sku, sell
 
 DRAWER_KICK_PIN2 = b"\x1bp\x00\x32\x32"  # ESC p 0 t1 t2, as python-escpos sends for pin 2
-
-
-def make_sku(store: Store, code: str, name: str, price_fen: int, barcode: str, stock_qty: int = 50) -> SKU:
-    product = product_create_with_variants(
-        code=code, name=name, retail_price_fen=price_fen, barcodes=[barcode]
-    )
-    sku = product.skus.get()
-    stock_apply(store=store, changes=[StockChange(sku.pk, stock_qty)], reason="receipt", source_type="test")
-    return sku
-
-
-def sell(
-    cashier: StaffProfile,
-    register: Register,
-    cart: list[tuple[SKU, int]],
-    tenders: list[sales_services.TenderInput],
-) -> Order:
-    result = sales_services.order_checkout(
-        user=cashier.user,
-        register=register,
-        client_order_id=str(uuid.uuid4()),
-        lines=[LineInput(sku_id=sku.pk, qty=qty) for sku, qty in cart],
-        tenders=tenders,
-    )
-    return (
-        Order.objects.select_related("store", "register", "cashier__staff")
-        .prefetch_related("lines", "tenders")
-        .get(pk=result.order.pk)
-    )
-
-
-@pytest.fixture
-def shop(chain: Any, cashier_a: StaffProfile) -> dict[str, Any]:
-    """Store A with an open shift and three products in stock: 可口可乐 3.00, 奥利奥饼干 8.50, 农夫山泉 2.00."""
-    sales_services.shift_open(user=cashier_a.user, register=chain.register_a, float_fen=50000)
-    return {
-        "cola": make_sku(chain.store_a, "P001", "可口可乐 500ml", 300, "6901234567892"),
-        "oreo": make_sku(chain.store_a, "P002", "奥利奥饼干", 850, "6902345678903"),
-        "water": make_sku(chain.store_a, "P003", "农夫山泉", 200, "6903456789014"),
-    }
 
 
 def decode(data: bytes) -> str:
@@ -161,7 +116,7 @@ def test_training_register_receipt_is_marked_lianxi(chain: Any, cashier_a: Staff
         store=chain.store_a, code="T9", name="练习机", is_training=True
     )
     sales_services.shift_open(user=cashier_a.user, register=register, float_fen=0)
-    sku = make_sku(chain.store_a, "P009", "练习商品", 100, "6909999999996")
+    sku = barcoded_sku(chain.store_a, "P009", "练习商品", 100, "6909999999996")
     # when it sells
     order = sell(cashier_a, register, [(sku, 1)], [sales_services.TenderInput(kind="cash", amount_fen=100)])
     with translation.override("zh-hans"):

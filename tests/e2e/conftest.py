@@ -125,3 +125,17 @@ def return_choose(page: object, order_number: str, item_name: str, qty: int) -> 
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
     line = page.get_by_test_id("return-line").filter(has_text=item_name)  # type: ignore[attr-defined]
     line.locator("input").fill(str(qty))
+
+
+def texted_code(recipient_masked: str, purpose: str | None = None) -> str:
+    """The six-digit code in the newest SMS the console backend kept, checked to be for this phone."""
+    import re
+
+    from mendian.notifications.models import ConsoleSms
+
+    messages = ConsoleSms.objects.order_by("-id")
+    message = (messages.filter(purpose=purpose) if purpose else messages).first()
+    assert message is not None and message.recipient_masked == recipient_masked
+    match = re.search(r"\d{6}", message.text)
+    assert match is not None
+    return match.group()

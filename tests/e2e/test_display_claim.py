@@ -12,12 +12,11 @@ import pytest
 
 from mendian.members.models import Member, PointsAccount
 from mendian.members.views import qr_svg
-from mendian.notifications.models import ConsoleSms
 from mendian.sales.claim import order_claim_token_resolve
 from mendian.sales.models import Order
 from mendian.sales.services import shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR, scan, till_sign_in
+from tests.e2e.conftest import SCREENSHOT_DIR, scan, texted_code, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = "13955558888"
@@ -37,14 +36,6 @@ def pay_cash(page: Any, due: str) -> None:
 def wait_for_image(page: Any, image: Any) -> None:
     """The QR image has loaded (a broken one has no natural width)."""
     page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=image.element_handle())
-
-
-def sms_code() -> str:
-    message = ConsoleSms.objects.order_by("-id").first()
-    assert message is not None and message.recipient_masked == "139****8888"
-    match = re.search(r"\d{6}", message.text)
-    assert match is not None
-    return match.group()
 
 
 def test_the_display_offers_the_claim_qr_without_a_member_and_the_points_with_one(
@@ -98,7 +89,7 @@ def test_the_display_offers_the_claim_qr_without_a_member_and_the_points_with_on
     phone_page.get_by_test_id("phone").fill(PHONE)
     phone_page.get_by_test_id("send-code").click()
     expect(phone_page.get_by_test_id("code-sent")).to_be_visible()
-    phone_page.get_by_test_id("code").fill(sms_code())
+    phone_page.get_by_test_id("code").fill(texted_code("139****8888"))
     phone_page.get_by_test_id("sign-in").click()
     phone_page.get_by_test_id("claim-points").click()
 

@@ -5,7 +5,6 @@ new points on the phone."""
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 import pytest
@@ -14,21 +13,12 @@ from mendian.catalog.services import product_create_with_variants
 from mendian.inventory.services import StockChange, stock_apply
 from mendian.members import services as member_services
 from mendian.members.models import Member
-from mendian.notifications.models import ConsoleSms
 from mendian.sales.models import Order
 from mendian.stores.models import StaffProfile
+from tests.e2e.conftest import SCREENSHOT_DIR, texted_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SCREENSHOT_DIR = os.environ.get("MENDIAN_SCREENSHOT_DIR", "/tmp")
 PHONE = "13955556666"
-
-
-def sms_code() -> str:
-    message = ConsoleSms.objects.order_by("-id").first()
-    assert message is not None and message.recipient_masked == "139****6666"
-    match = re.search(r"\d{6}", message.text)
-    assert match is not None
-    return match.group()
 
 
 def join_on_the_phone(phone_page: Any, base: str) -> Member:
@@ -39,7 +29,7 @@ def join_on_the_phone(phone_page: Any, base: str) -> Member:
     phone_page.get_by_test_id("phone").fill(PHONE)
     phone_page.get_by_test_id("send-code").click()
     expect(phone_page.get_by_test_id("code-sent")).to_be_visible()
-    phone_page.get_by_test_id("code").fill(sms_code())
+    phone_page.get_by_test_id("code").fill(texted_code("139****6666"))
     phone_page.get_by_test_id("sign-in").click()
     expect(phone_page.get_by_test_id("member-qr").locator("svg")).to_be_visible()
     expect(phone_page.get_by_test_id("points")).to_have_text("0")

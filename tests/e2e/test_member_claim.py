@@ -4,22 +4,21 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from mendian.members.models import Member, PointsAccount
-from mendian.notifications.models import ConsoleSms
 from mendian.sales import services as sales_services
 from mendian.stores.models import StaffProfile
 from tests.conftest import ApiClient, Chain
+from tests.e2e.conftest import SCREENSHOT_DIR, texted_code
 from tests.sales.conftest import make_sku, order_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SCREENSHOT_DIR = os.environ.get("MENDIAN_SCREENSHOT_DIR", "/tmp")
 PHONE = "13955557777"
+PHONE_MASKED = "139****7777"
 
 
 def test_a_customer_joins_from_the_receipt_and_earns_the_order_points(
@@ -51,11 +50,7 @@ def test_a_customer_joins_from_the_receipt_and_earns_the_order_points(
     phone_page.get_by_test_id("phone").fill(PHONE)
     phone_page.get_by_test_id("send-code").click()
     expect(phone_page.get_by_test_id("code-sent")).to_be_visible()
-    message = ConsoleSms.objects.order_by("-id").first()
-    assert message is not None
-    code = re.search(r"\d{6}", message.text)
-    assert code is not None
-    phone_page.get_by_test_id("code").fill(code.group())
+    phone_page.get_by_test_id("code").fill(texted_code(PHONE_MASKED))
     phone_page.get_by_test_id("sign-in").click()
     phone_page.get_by_test_id("claim-points").click()
     # Then the points are credited and shown in the member centre

@@ -124,6 +124,17 @@ def cash_order(shop: dict[str, Any], chain: Any, cashier_a: StaffProfile) -> Ord
     )
 
 
+@pytest.fixture
+def card_order(shop: dict[str, Any], chain: Any, cashier_a: StaffProfile) -> Order:
+    """3 × 农夫山泉 (2.00): 6.00 paid by bank card on the external terminal (card ****4321)."""
+    return sell(
+        cashier_a,
+        chain.register_a,
+        [(shop["water"], 3)],
+        [sales_services.TenderInput(kind="card", amount_fen=600, card_last4="4321", approval_code="A1B2C3")],
+    )
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Argon2 is slow on purpose; these tests hash many PINs and are not about hashing."""

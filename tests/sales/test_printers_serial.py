@@ -127,19 +127,11 @@ def test_cash_sale_prints_on_a_serial_printer_and_kicks_the_drawer(
 
 @pytest.mark.django_db
 def test_card_sale_on_a_serial_printer_cuts_but_keeps_the_drawer_shut(
-    shop: dict[str, Any],
-    chain: Any,
-    cashier_a: StaffProfile,
+    card_order: Order,
     pty_printer: PtyPrinter,
 ) -> None:
-    order = sell(
-        cashier_a,
-        chain.register_a,
-        [(shop["water"], 3)],
-        [sales_services.TenderInput(kind="card", amount_fen=600, card_last4="4321", approval_code="A1B2C3")],
-    )
     with translation.override("zh-hans"):
-        data = receipt_bytes(receipt_from_order(order), paper_width_mm=80)
+        data = receipt_bytes(receipt_from_order(card_order), paper_width_mm=80)
     result = bytes_send(f"serial://{pty_printer.path}?baudrate=9600&parity=N&stopbits=1&flow=none", data)
     received = pty_printer.received()
     assert result.printed is True

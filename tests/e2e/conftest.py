@@ -139,3 +139,13 @@ def texted_code(recipient_masked: str, purpose: str | None = None) -> str:
     match = re.search(r"\d{6}", message.text)
     assert match is not None
     return match.group()
+
+
+def pay_cash(page: object, due: str, cash: str) -> None:
+    """F9 at the till, check what is due (e.g. "¥13.50"), take `cash` yuan and finish with Enter."""
+    from playwright.sync_api import expect
+
+    page.keyboard.press("F9")  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("due")).to_have_text(due)  # type: ignore[attr-defined]
+    page.fill("#pos-tender-amount", cash)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]

@@ -16,21 +16,11 @@ from mendian.sales.claim import order_claim_token_resolve
 from mendian.sales.models import Order
 from mendian.sales.services import shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR, scan, texted_code, till_sign_in
+from tests.e2e.conftest import SCREENSHOT_DIR, pay_cash, scan, texted_code, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = "13955558888"
 COKE, OREO, WATER = "6901234567892", "6902345678903", "6903456789014"
-
-
-def pay_cash(page: Any, due: str) -> None:
-    from playwright.sync_api import expect
-
-    page.keyboard.press("F9")
-    expect(page.get_by_test_id("due")).to_have_text(due)
-    page.fill("#pos-tender-amount", "100")
-    page.keyboard.press("Enter")
-    expect(page.get_by_test_id("order-number")).to_be_visible()
 
 
 def wait_for_image(page: Any, image: Any) -> None:
@@ -59,7 +49,8 @@ def test_the_display_offers_the_claim_qr_without_a_member_and_the_points_with_on
     for barcode in (OREO, OREO, COKE):
         scan(page, barcode)
     expect(page.get_by_test_id("total")).to_have_text("¥20.00")
-    pay_cash(page, "¥20.00")
+    pay_cash(page, "¥20.00", "100")
+    expect(page.get_by_test_id("order-number")).to_be_visible()
     first = Order.objects.get()
     assert first.member_id is None
 
@@ -114,7 +105,8 @@ def test_the_display_offers_the_claim_qr_without_a_member_and_the_points_with_on
     for barcode in (COKE, OREO, WATER):
         scan(page, barcode)
     expect(page.get_by_test_id("total")).to_have_text("¥13.50")
-    pay_cash(page, "¥13.50")
+    pay_cash(page, "¥13.50", "100")
+    expect(page.get_by_test_id("order-number")).to_be_visible()
     second = Order.objects.exclude(pk=first.pk).get()
     assert second.member_id == member.pk
 

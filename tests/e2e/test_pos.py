@@ -10,7 +10,7 @@ import pytest
 
 from mendian.sales.models import ExceptionLog, Order, Shift
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR, scan
+from tests.e2e.conftest import SCREENSHOT_DIR, pay_cash, scan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,10 +65,7 @@ def test_cashier_sells_returns_and_closes_the_shift(
     page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos-sale-1024.png"))
 
     # F9 → pay 100 yuan cash → the change is shown
-    page.keyboard.press("F9")
-    expect(page.get_by_test_id("due")).to_have_text("¥13.50")
-    page.fill("#pos-tender-amount", "100")
-    page.keyboard.press("Enter")
+    pay_cash(page, "¥13.50", "100")
     expect(page.get_by_test_id("change")).to_have_text("¥86.50")
     page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos-sale-done.png"))
     expect(display.get_by_text("谢谢惠顾！")).to_be_visible()

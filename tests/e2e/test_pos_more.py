@@ -12,7 +12,7 @@ from mendian.inventory.models import StockLevel
 from mendian.sales.models import ExceptionLog, Order, Return
 from mendian.sales.services import shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import SCREENSHOT_DIR, return_choose, scan, till_sign_in
+from tests.e2e.conftest import SCREENSHOT_DIR, pay_cash, return_choose, scan, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,9 +44,7 @@ def test_manager_gift_price_change_unreceipted_return_and_daily_close(
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("total")).to_have_text("¥2.50")
     page.screenshot(path=os.path.join(SCREENSHOT_DIR, "pos2-gift-price.png"))
-    page.keyboard.press("F9")
-    page.fill("#pos-tender-amount", "10")
-    page.keyboard.press("Enter")
+    pay_cash(page, "¥2.50", "10")
     expect(page.get_by_test_id("change")).to_have_text("¥7.50")
     order = Order.objects.prefetch_related("lines").get()
     lines = sorted(
@@ -109,9 +107,7 @@ def test_cashier_exchanges_an_item_for_the_cart(
     scan(page, "6901234567892")
     scan(page, "6903456789014")
     expect(page.get_by_test_id("total")).to_have_text("¥5.00")
-    page.keyboard.press("F9")
-    page.fill("#pos-tender-amount", "5")
-    page.locator("#pos-tender-amount").press("Enter")
+    pay_cash(page, "¥5.00", "5")
     expect(page.get_by_test_id("change")).to_have_text("¥0.00")
     first = Order.objects.get()
     page.keyboard.press("Enter")

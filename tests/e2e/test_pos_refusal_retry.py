@@ -13,7 +13,7 @@ from mendian.inventory.services import StockChange, stock_apply
 from mendian.sales.models import Order
 from mendian.sales.services import shift_open
 from mendian.stores.models import StaffProfile
-from tests.e2e.conftest import scan, till_sign_in
+from tests.e2e.conftest import pay_cash, scan, till_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BARCODE = "6907777000018"
@@ -38,9 +38,7 @@ def test_after_an_out_of_stock_refusal_the_corrected_sale_goes_through(
     scan(page, BARCODE)
     scan(page, BARCODE)
     expect(page.get_by_test_id("total")).to_have_text("¥176.00")
-    page.keyboard.press("F9")
-    page.fill("#pos-tender-amount", "200")
-    page.keyboard.press("Enter")
+    pay_cash(page, "¥176.00", "200")
 
     # Then the server refuses it and nothing is sold
     expect(page.get_by_test_id("message")).to_have_text("库存不足。")
@@ -51,9 +49,7 @@ def test_after_an_out_of_stock_refusal_the_corrected_sale_goes_through(
     page.get_by_test_id("cart-line").first.locator("button.danger").click()
     scan(page, BARCODE)
     expect(page.get_by_test_id("total")).to_have_text("¥88.00")
-    page.keyboard.press("F9")
-    page.fill("#pos-tender-amount", "100")
-    page.keyboard.press("Enter")
+    pay_cash(page, "¥88.00", "100")
 
     # Then the corrected sale goes through, once, and the last one leaves the shelf
     expect(page.get_by_test_id("change")).to_have_text("¥12.00")

@@ -18,6 +18,7 @@ from django.db.models import OuterRef, Subquery
 from mendian.catalog.barcodes import ScaleReading, barcode_candidates, scale_barcode_parse
 from mendian.catalog.models import SKU, Barcode, SearchKey, StorePrice
 from mendian.catalog.pinyin_keys import search_term_normalize
+from mendian.core.sql import placeholders
 
 CHANGES_DEFAULT_LIMIT = 1000
 CHANGES_MAX_LIMIT = 5000
@@ -112,9 +113,8 @@ def _till_rows_sql(
         barcodes: dict[int, list[str]] = defaultdict(list)
         if rows:
             ids = [row[0] for row in rows]
-            placeholders = ", ".join(["%s"] * len(ids))
             cursor.execute(
-                f"SELECT sku_id, code FROM {_table(Barcode)} WHERE sku_id IN ({placeholders}) "
+                f"SELECT sku_id, code FROM {_table(Barcode)} WHERE sku_id IN ({placeholders(ids)}) "
                 "ORDER BY sku_id, is_primary DESC, id",
                 ids,
             )
@@ -193,7 +193,7 @@ def till_lookup(*, code: str, store_id: int | None) -> LookupResult | None:
         candidates = barcode_candidates(code)
         rows = _till_rows_sql(
             f"{_SELLABLE} AND s.id IN (SELECT b.sku_id FROM {_table(Barcode)} b "
-            f"WHERE b.code IN ({', '.join(['%s'] * len(candidates))}))",
+            f"WHERE b.code IN ({placeholders(candidates)}))",
             [True, True, *candidates],
             store_id,
             "LIMIT 1",
@@ -236,12 +236,11 @@ def till_search(*, q: str, store_id: int | None, limit: int = 20) -> list[dict[s
     if not product_ids:
         return []
     chosen = product_ids[:limit]
-    placeholders = ", ".join(["%s"] * len(chosen))
     # Best match first (the order of the keys), then by SKU code; only `limit` rows leave the database.
     rank = " ".join(["WHEN %s THEN %s"] * len(chosen))
     rank_params = [value for index, product_id in enumerate(chosen) for value in (product_id, index)]
     rows = _till_rows_sql(
-        f"{_SELLABLE} AND s.product_id IN ({placeholders})",
+        f"{_SELLABLE} AND s.product_id IN ({placeholders(chosen)})",
         [True, True, *chosen, *rank_params, limit],
         store_id,
         f"ORDER BY CASE s.product_id {rank} END, s.code LIMIT %s",

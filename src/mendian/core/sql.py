@@ -8,7 +8,7 @@ signals, like `bulk_create`. Use them only where a benchmark shows the ORM's cos
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
@@ -140,7 +140,7 @@ def instance_from(model: type[models.Model], row: Sequence[Any], start: int = 0)
     return model.from_db(connection.alias, (), values)  # every concrete field: names are not read
 
 
-def placeholders(values: Sequence[Any]) -> str:
+def placeholders(values: Collection[Any]) -> str:
     """`%s, %s, …` for an IN list."""
     return ", ".join(["%s"] * len(values))
 
@@ -170,11 +170,11 @@ def rows_update(model: type[models.Model], values: dict[int, dict[str, Any]], **
         field = meta.get_field(name)
         assignments.append(f"{quote(str(field.column))} = %s")  # type: ignore[union-attr]
         params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
-    placeholders = ", ".join(["%s"] * len(values))
     params.extend(values)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk_column} IN ({placeholders})", params
+            f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk_column} IN ({placeholders(values)})",
+            params,
         )
 
 

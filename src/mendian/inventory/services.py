@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from mendian.catalog.models import SKU, Category, Product
 from mendian.core.services import audit_record, outbox_enqueue
-from mendian.core.sql import rows_insert, rows_update
+from mendian.core.sql import placeholders, rows_insert, rows_update
 from mendian.inventory.errors import (
     BatchDatesConflict,
     BatchExpired,
@@ -222,7 +222,7 @@ def _stock_apply_plain(
             "SELECT l.id, l.sku_id, l.on_hand_qty, p.tracks_batches, p.tracks_serials, p.allow_negative_stock "
             f"FROM {level_table} l JOIN {SKU._meta.db_table} s ON s.id = l.sku_id "
             f"JOIN {Product._meta.db_table} p ON p.id = s.product_id "
-            f"WHERE l.store_id = %s AND l.sku_id IN ({', '.join(['%s'] * len(sku_ids))}) ORDER BY l.id{lock}",
+            f"WHERE l.store_id = %s AND l.sku_id IN ({placeholders(sku_ids)}) ORDER BY l.id{lock}",
             [store.pk, *sku_ids],
         )
         rows = cursor.fetchall()

@@ -310,10 +310,6 @@ def order_detail_out(order: Order) -> dict[str, Any]:
     return order_out(order, list(order.lines.all()), list(order.tenders.all()))
 
 
-def order_by_client_id(client_order_id: str) -> Order | None:
-    return Order.objects.filter(client_order_id=client_order_id).first()
-
-
 def order_for_display(*, register_id: int, receipt_token: str) -> Order | None:
     """The order a register's customer display is showing, by the receipt token the till published."""
     return (

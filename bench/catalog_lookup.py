@@ -13,6 +13,7 @@ through GET /api/v1/catalog/changes.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -98,14 +99,6 @@ def build(sku_count: int) -> tuple[list[str], list[str], int, str]:
                 Product(code=f"P{index:06d}", name=name, name_pinyin=full[:400], name_initials=initials[:100])
             )
         products = Product.objects.bulk_create(products, batch_size=2000)
-        SearchKey.objects.bulk_create(
-            (
-                SearchKey(product=product, key=key)
-                for product in products
-                for key in search_keys_for(product.name)
-            ),
-            batch_size=5000,
-        )
         skus = SKU.objects.bulk_create(
             (
                 SKU(
@@ -117,6 +110,18 @@ def build(sku_count: int) -> tuple[list[str], list[str], int, str]:
                 )
                 for product in products
                 for number, variant in enumerate(VARIANTS, start=1)
+            ),
+            batch_size=5000,
+        )
+        # The keys the catalog services write: name, pinyin, initials, the product's and SKUs' codes.
+        SearchKey.objects.bulk_create(
+            (
+                SearchKey(product=product, key=key)
+                for product in products
+                for key in search_keys_for(
+                    product.name,
+                    [product.code, *(f"{product.code}-{n:02d}" for n in range(1, len(VARIANTS) + 1))],
+                )
             ),
             batch_size=5000,
         )
@@ -175,8 +180,8 @@ def run(sku_count: int) -> None:
     codes, queries, store_id, token = build(sku_count)
     headers = {"Authorization": f"Bearer {token}"}
     client = Client()
-    code_cycle = iter(codes * 3)
-    query_cycle = iter(queries * 3)
+    code_cycle = itertools.cycle(codes)
+    query_cycle = itertools.cycle(queries)
 
     def lookup() -> None:
         assert till_lookup(code=next(code_cycle), store_id=store_id) is not None

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,10 +28,7 @@ from mendian.members import selectors as member_selectors
 from mendian.members import services as member_services
 from mendian.promotions.pricing import refund_share_fen
 from mendian.sales.errors import (
-    AuthorizationFailed,
-    AuthorizationRequired,
     CashInsufficient,
-    DiscountInvalid,
     IdempotencyMismatch,
     OrderNotReturnable,
     OrderNotVoidable,
@@ -62,54 +58,57 @@ from mendian.sales.models import (
     TenderKind,
 )
 from mendian.sales.selectors import LineInput, SkuInfo, business_date_for, cart_price, quote_out, sku_infos
-from mendian.stores.models import Register, StaffProfile, Store
-from mendian.stores.selectors import staff_store_ids
+from mendian.sales.services.overrides import (
+    PERMISSION_OVERRIDE,
+    AuthorizerInput,
+    authorizer_verify,
+    overrides_authorize,
+)
+from mendian.sales.services.tenders import (
+    MEMBER_TENDER_KINDS,
+    SettledTender,
+    Settlement,
+    TenderInput,
+    tenders_settle,
+)
+from mendian.stores.models import Register, Store
 
-PERMISSION_OVERRIDE = "sales.override_price"
-MEMBER_TENDER_KINDS = (TenderKind.POINTS, TenderKind.STORED_VALUE)
+__all__ = [
+    "CASH_MOVE_KINDS",
+    "CLIENT_EXCEPTION_KINDS",
+    "MAX_LINES",
+    "MEMBER_TENDER_KINDS",
+    "PERMISSION_OVERRIDE",
+    "AuthorizerInput",
+    "CheckoutResult",
+    "ReturnLineInput",
+    "ReturnPlan",
+    "SettledTender",
+    "Settlement",
+    "TenderInput",
+    "UnreceiptedLineInput",
+    "authorizer_verify",
+    "exception_record",
+    "exception_report",
+    "held_create",
+    "held_delete",
+    "order_checkout",
+    "order_exchange",
+    "order_exchange_quote",
+    "order_member_claim",
+    "order_return",
+    "order_void",
+    "overrides_authorize",
+    "return_unreceipted",
+    "shift_cash_move",
+    "shift_close",
+    "shift_open",
+    "tenders_settle",
+]
+
+
 MAX_LINES = 200
 _STOCK_CHANGE_FIELDS = set(StockChange.__dataclass_fields__)
-
-
-@dataclass(frozen=True)
-class TenderInput:
-    kind: str
-    amount_fen: int
-    tendered_fen: int | None = None
-    reference: str = ""
-    card_last4: str = ""
-    approval_code: str = ""
-
-
-@dataclass(frozen=True)
-class AuthorizerInput:
-    employee_no: str
-    pin: str
-
-
-@dataclass
-class SettledTender:
-    """A tender after settlement: what it pays towards the order and the change it gives."""
-
-    kind: str
-    amount_fen: int
-    tendered_fen: int
-    change_fen: int
-    status: str
-    reference: str = ""
-    card_last4: str = ""
-    approval_code: str = ""
-
-
-@dataclass
-class Settlement:
-    tenders: list[SettledTender]
-    paid_fen: int
-    change_fen: int
-    rounding_fen: int
-    cash_in_fen: int  # cash put into the drawer (handed over)
-    has_pending: bool = False
-    by_kind: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,143 +117,6 @@ class CheckoutResult:
     lines: list[OrderLine]
     tenders: list[OrderTender]
     created: bool
-
-
-# --------------------------------------------------------------------------------------------------
-# Tenders
-
-
-def _tender_apply(tender: TenderInput) -> None:
-    """The one place that knows how each kind of tender is taken. Points and stored value are taken
-    from the member's ledgers by the members app inside the checkout transaction (_member_books)."""
-    if tender.kind == TenderKind.EXCHANGE_CREDIT:
-        raise TenderUnsupported(details={"kind": tender.kind})
-    if tender.kind in MEMBER_TENDER_KINDS:
-        # Taken from the member's ledgers by members.services inside the checkout transaction.
-        if tender.amount_fen <= 0:
-            raise TenderInvalid(details={"kind": tender.kind})
-        return
-    if tender.kind not in (TenderKind.CASH, TenderKind.CARD, TenderKind.PENDING_DIGITAL):
-        raise TenderInvalid(details={"kind": tender.kind})
-    if tender.amount_fen < 0 or (tender.tendered_fen is not None and tender.tendered_fen < 0):
-        raise TenderInvalid(details={"kind": tender.kind})
-    if (
-        tender.kind == TenderKind.CARD
-        and tender.card_last4
-        and not (len(tender.card_last4) == 4 and tender.card_last4.isdigit())
-    ):
-        raise TenderInvalid(_("Keep only the last 4 digits of a card."), details={"kind": tender.kind})
-
-
-def tenders_settle(
-    *, total_fen: int, tenders: list[TenderInput], round_cash: bool, credit_fen: int = 0
-) -> Settlement:
-    """Check that the tenders cover the total and work out change and cash rounding.
-
-    Non-cash tenders pay exactly their amount and together may not exceed the total (no change from a
-    card). Cash pays what is left, rounded to the jiao when the store rounds cash; what is handed over
-    beyond that is change, given from the last cash tender. `credit_fen` is the credit of goods
-    returned in the same exchange, spent first."""
-    for tender in tenders:
-        _tender_apply(tender)
-    if credit_fen:
-        tenders = [TenderInput(kind=TenderKind.EXCHANGE_CREDIT, amount_fen=credit_fen), *tenders]
-    non_cash = [tender for tender in tenders if tender.kind != TenderKind.CASH]
-    cash = [tender for tender in tenders if tender.kind == TenderKind.CASH]
-    non_cash_fen = sum(tender.amount_fen for tender in non_cash)
-    if non_cash_fen > total_fen:
-        raise TenderExceedsTotal(details={"total_fen": total_fen, "non_cash_fen": non_cash_fen})
-    remaining = total_fen - non_cash_fen
-    settled = [
-        SettledTender(
-            kind=tender.kind,
-            amount_fen=tender.amount_fen,
-            tendered_fen=tender.amount_fen,
-            change_fen=0,
-            status=OrderTender.Status.PENDING
-            if tender.kind == TenderKind.PENDING_DIGITAL
-            else OrderTender.Status.COMPLETED,
-            reference=tender.reference,
-            card_last4=tender.card_last4,
-            approval_code=tender.approval_code,
-        )
-        for tender in non_cash
-    ]
-    rounding = 0
-    change = 0
-    cash_in = 0
-    if cash:
-        cash_due = round_to_jiao(remaining) if round_cash else remaining
-        rounding = cash_due - remaining
-        handed = [
-            tender.tendered_fen if tender.tendered_fen is not None else tender.amount_fen for tender in cash
-        ]
-        cash_in = sum(handed)
-        if cash_in < cash_due:
-            raise TendersInsufficient(
-                details={
-                    "total_fen": total_fen,
-                    "due_fen": cash_due + non_cash_fen,
-                    "paid_fen": cash_in + non_cash_fen,
-                }
-            )
-        change = cash_in - cash_due
-        left = cash_due
-        for index, (tender, given) in enumerate(zip(cash, handed, strict=True)):
-            applied = min(given, left) if index < len(cash) - 1 else left
-            left -= applied
-            settled.append(
-                SettledTender(
-                    kind=TenderKind.CASH,
-                    amount_fen=applied,
-                    tendered_fen=given,
-                    change_fen=given - applied,
-                    status=OrderTender.Status.COMPLETED,
-                    reference=tender.reference,
-                )
-            )
-        paid = non_cash_fen + cash_due
-    else:
-        if non_cash_fen < total_fen:
-            raise TendersInsufficient(
-                details={"total_fen": total_fen, "due_fen": total_fen, "paid_fen": non_cash_fen}
-            )
-        paid = non_cash_fen
-    settled = [tender for tender in settled if tender.amount_fen > 0 or tender.tendered_fen > 0]
-    by_kind: Counter[str] = Counter()
-    for settled_tender in settled:
-        by_kind[settled_tender.kind] += settled_tender.amount_fen
-    return Settlement(
-        tenders=settled,
-        paid_fen=paid,
-        change_fen=change,
-        rounding_fen=rounding,
-        cash_in_fen=cash_in,
-        has_pending=any(tender.status == OrderTender.Status.PENDING for tender in settled),
-        by_kind=dict(by_kind),
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Helpers
-
-
-def authorizer_verify(*, authorizer: AuthorizerInput | None, store: Store, permission: str) -> Any:
-    """A manager present at the till: right employee number and PIN, the permission, and the store."""
-    if authorizer is None:
-        raise AuthorizationRequired()
-    profile = (
-        StaffProfile.objects.select_related("user")
-        .filter(employee_no=authorizer.employee_no, is_active=True, user__is_active=True)
-        .first()
-    )
-    if profile is None or not profile.pin_hash or not check_password(authorizer.pin, profile.pin_hash):
-        raise AuthorizationFailed()
-    user = profile.user
-    store_ids = staff_store_ids(user)
-    if not user.has_perm(permission) or (store_ids is not None and store.pk not in store_ids):
-        raise AuthorizationFailed()
-    return user
 
 
 def _stock_change(
@@ -365,10 +227,6 @@ def exception_record(
         details=details or {},
         is_training=is_training,
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# Checkout
 
 
 def order_checkout(
@@ -787,10 +645,6 @@ def order_void(*, user: Any, order: Order, reason: str) -> Order:
     return locked
 
 
-# --------------------------------------------------------------------------------------------------
-# Returns
-
-
 @dataclass(frozen=True)
 class ReturnLineInput:
     order_line_id: int
@@ -1018,33 +872,6 @@ def order_exchange_quote(
         ],
         "net_fen": due - back,
     }
-
-
-def overrides_authorize(
-    *,
-    store: Store,
-    lines: list[LineInput],
-    priced: Any,
-    infos: dict[int, SkuInfo],
-    manual_discount_fen: int,
-    authorizer: AuthorizerInput | None,
-    reason: str,
-) -> Any:
-    """The rules for price overrides and a manual discount, for a checkout and for the quote of an
-    exchange: within the list price and the total, a reason, and a manager's employee number and
-    PIN. Returns the manager, or None when the cart has neither."""
-    overrides = [line for line in lines if line.price_override_fen is not None]
-    for line in overrides:
-        assert line.price_override_fen is not None
-        if not 0 <= line.price_override_fen <= infos[line.sku_id].list_price_fen:
-            raise DiscountInvalid(details={"sku_id": line.sku_id})
-    if manual_discount_fen < 0 or manual_discount_fen > priced.total_fen + priced.manual_discount_fen:
-        raise DiscountInvalid(details={"manual_discount_fen": manual_discount_fen})
-    if not (overrides or manual_discount_fen):
-        return None
-    if not reason.strip():
-        raise DiscountInvalid(_("Give a reason for the override or discount."), code="reason_required")
-    return authorizer_verify(authorizer=authorizer, store=store, permission=PERMISSION_OVERRIDE)
 
 
 @dataclass(frozen=True)
@@ -1434,10 +1261,6 @@ def _return_unreceipted_write(
     return ret
 
 
-# --------------------------------------------------------------------------------------------------
-# Held carts
-
-
 @transaction.atomic
 def held_create(
     *, user: Any, register: Register, cart: dict[str, Any], label: str = "", total_fen: int = 0
@@ -1457,10 +1280,6 @@ def held_create(
 def held_delete(*, held: HeldOrder) -> None:
     """Resume (the till took the cart back) or discard a held cart."""
     HeldOrder.objects.filter(pk=held.pk).delete()
-
-
-# --------------------------------------------------------------------------------------------------
-# Shifts and the cash drawer
 
 
 @transaction.atomic
@@ -1631,10 +1450,6 @@ def exception_report(
         details=details,
         is_training=register.is_training,
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# Receipt claim: join on the phone and earn the points of this order
 
 
 @transaction.atomic

@@ -11,28 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from mendian.catalog.models import SKU
 from mendian.core.errors import DomainError, PermissionDeniedError
-from mendian.core.money import allocate, round_to_jiao
+from mendian.core.money import round_to_jiao
 from mendian.core.services import audit_record
-from mendian.inventory.services import stock_apply
 from mendian.members import selectors as member_selectors
 from mendian.members import services as member_services
-from mendian.promotions.pricing import refund_share_fen
-from mendian.sales.errors import (
-    IdempotencyMismatch,
-    OrderNotReturnable,
-    OrderNotVoidable,
-    ReturnExceedsSold,
-    ReturnInvalid,
-    ShiftClosed,
-    ShiftNotOpen,
-)
+from mendian.sales.errors import IdempotencyMismatch, OrderNotReturnable, ReturnInvalid, ShiftNotOpen
 from mendian.sales.models import (
-    CashDrawerEntry,
     ExceptionLog,
     HeldOrder,
     Order,
@@ -47,25 +34,27 @@ from mendian.sales.models import (
 from mendian.sales.selectors import LineInput, SkuInfo, business_date_for, cart_price, quote_out, sku_infos
 from mendian.sales.services.cash_drawer import (
     CASH_MOVE_KINDS,
-    _cash_entries,
     _lock_open_shift,
     shift_cash_move,
     shift_close,
     shift_open,
 )
-from mendian.sales.services.checkout import (
-    MAX_LINES,
-    CheckoutResult,
-    _existing_checkout,
-    _stock_change,
-    order_checkout,
-)
+from mendian.sales.services.checkout import MAX_LINES, CheckoutResult, _existing_checkout, order_checkout
 from mendian.sales.services.exception_log import CLIENT_EXCEPTION_KINDS, exception_record, exception_report
 from mendian.sales.services.overrides import (
     PERMISSION_OVERRIDE,
     AuthorizerInput,
     authorizer_verify,
     overrides_authorize,
+)
+from mendian.sales.services.returns import (
+    ReturnLineInput,
+    ReturnPlan,
+    _order_return_write,
+    _return_books,
+    _return_line_refunds,
+    _return_plan,
+    order_return,
 )
 from mendian.sales.services.tenders import (
     MEMBER_TENDER_KINDS,
@@ -74,7 +63,8 @@ from mendian.sales.services.tenders import (
     TenderInput,
     tenders_settle,
 )
-from mendian.stores.models import Register, Store
+from mendian.sales.services.voids import order_void
+from mendian.stores.models import Register
 
 __all__ = [
     "CASH_MOVE_KINDS",
@@ -110,135 +100,11 @@ __all__ = [
 ]
 
 
-@transaction.atomic
-def order_void(*, user: Any, order: Order, reason: str) -> Order:
-    """Void an order that is not paid yet (a pending digital payment): its goods go back to stock and
-    it leaves the shift's totals. A paid order is returned instead, never voided."""
-    locked = Order.objects.select_for_update().get(pk=order.pk)
-    if locked.status != Order.Status.PENDING_PAYMENT:
-        raise OrderNotVoidable(details={"status": locked.status})
-    lines = list(locked.lines.select_related("sku__product").order_by("line_no"))
-    tenders = list(locked.tenders.all())
-    if not locked.is_training:
-        # Lock order: order, shift, stock levels — the same as checkout and returns, so no deadlock.
-        shift = Shift.objects.select_for_update().get(pk=locked.shift_id) if locked.shift_id else None
-        if shift is not None and shift.closed_at is not None:
-            raise ShiftClosed()
-        stock_apply(
-            store=locked.store,
-            changes=[
-                _stock_change(line.sku_id, line.qty) for line in lines if line.sku.product.kind != "service"
-            ],
-            reason="return",
-            source_type="sales.order_void",
-            source_id=str(locked.pk),
-            actor_id=user.pk,
-            note="void",
-        )
-        if shift is not None:
-            movements: list[tuple[str, int]] = []
-            cash_in = sum(tender.tendered_fen for tender in tenders if tender.kind == TenderKind.CASH)
-            change = sum(tender.change_fen for tender in tenders if tender.kind == TenderKind.CASH)
-            if cash_in - change:
-                movements.append((CashDrawerEntry.Kind.REFUND_OUT, -(cash_in - change)))
-            entries, balance = _cash_entries(
-                shift=shift,
-                movements=movements,
-                source_type="order_void",
-                source_id=str(locked.pk),
-                actor_id=user.pk,
-            )
-            CashDrawerEntry.objects.bulk_create(entries)
-            by_tender = dict(shift.by_tender)
-            for tender in tenders:
-                by_tender[tender.kind] = by_tender.get(tender.kind, 0) - tender.amount_fen
-            Shift.objects.filter(pk=shift.pk).update(
-                order_count=F("order_count") - 1,
-                subtotal_fen=F("subtotal_fen") - locked.subtotal_fen,
-                sales_fen=F("sales_fen") - locked.total_fen,
-                discounts_fen=F("discounts_fen") - locked.discount_fen,
-                tax_fen=F("tax_fen") - locked.tax_fen,
-                rounding_fen=F("rounding_fen") - locked.rounding_fen,
-                cash_balance_fen=balance,
-                by_tender=by_tender,
-            )
-    OrderTender.objects.filter(order=locked, status=OrderTender.Status.PENDING).update(
-        status=OrderTender.Status.FAILED
-    )
-    Order.objects.filter(pk=locked.pk).update(status=Order.Status.VOIDED)
-    exception_record(
-        store_id=locked.store_id,
-        register_id=locked.register_id,
-        actor_id=user.pk,
-        kind=ExceptionLog.Kind.ORDER_VOID,
-        order_id=locked.pk,
-        amount_fen=locked.total_fen,
-        message=reason,
-        is_training=locked.is_training,
-    )
-    audit_record(
-        action="order.void",
-        obj=locked,
-        before={"status": locked.status},
-        after={"status": Order.Status.VOIDED, "reason": reason},
-        actor_id=user.pk,
-        store_id=locked.store_id,
-        register_id=locked.register_id,
-    )
-    locked.status = Order.Status.VOIDED
-    return locked
-
-
-@dataclass(frozen=True)
-class ReturnLineInput:
-    order_line_id: int
-    qty: int
-
-
 @dataclass(frozen=True)
 class UnreceiptedLineInput:
     sku_id: int
     qty: int
     refund_unit_fen: int | None = None
-
-
-def order_return(
-    *,
-    user: Any,
-    order: Order,
-    register: Register,
-    client_return_id: str,
-    lines: list[ReturnLineInput],
-    restock: bool = True,
-    reason: str = "",
-) -> tuple[Return, bool]:
-    """Take goods of an order back. Each returned unit refunds exactly what was paid for it after the
-    order's allocated discounts (the last unit of a line takes the remaining fen), spread over the
-    original tenders; cash goes out of the drawer of the shift open on this register."""
-    existing = Return.objects.filter(client_return_id=client_return_id).first()
-    if existing is not None:
-        return existing, False
-    if order.store_id != register.store_id:
-        raise ReturnInvalid(
-            _("Return goods at a till of the store that sold them."), code="return_wrong_store"
-        )
-    if not lines or any(line.qty <= 0 for line in lines):
-        raise ReturnInvalid()
-    try:
-        return _order_return_write(
-            user=user,
-            order=order,
-            register=register,
-            client_return_id=client_return_id,
-            lines=lines,
-            restock=restock,
-            reason=reason,
-        ), True
-    except IntegrityError:
-        winner = Return.objects.filter(client_return_id=client_return_id).first()
-        if winner is None:
-            raise
-        return winner, False
 
 
 def order_exchange(
@@ -416,270 +282,6 @@ def order_exchange_quote(
         ],
         "net_fen": due - back,
     }
-
-
-@dataclass(frozen=True)
-class ReturnPlan:
-    """Where the money of a return goes: `refund_fen` in all, of it `credit_fen` spent on the new goods
-    of an exchange, and `tender_shares` back to each original tender (in the order given)."""
-
-    refund_fen: int
-    credit_fen: int
-    line_refunds: dict[int, int]  # order line id → refund, after any deduction
-    tender_shares: list[int]
-
-
-def _return_line_refunds(order_lines: list[OrderLine], wanted: Counter[int]) -> dict[int, int]:
-    """What each returned line gives back: its units' share of the line total after the order's
-    allocated discounts (the last unit of a line takes the remaining fen). Refuses more than sold."""
-    refunds: dict[int, int] = {}
-    for line in order_lines:
-        qty = wanted[line.pk]
-        if line.refunded_qty + qty > line.qty:
-            raise ReturnExceedsSold(
-                details={"order_line_id": line.pk, "returnable_qty": line.qty - line.refunded_qty}
-            )
-        refunds[line.pk] = refund_share_fen(
-            line_total_fen=line.total_fen, line_qty=line.qty, refunded_qty=line.refunded_qty, return_qty=qty
-        )
-    return refunds
-
-
-def _return_plan(
-    *,
-    line_refunds: dict[int, int],
-    order_line_ids: list[int],
-    remaining: list[int],
-    points_short_fen: int = 0,
-    credit_cap_fen: int = 0,
-) -> ReturnPlan:
-    """The one allocation of a return's money, for returns, exchanges and the quote of an exchange.
-
-    The refund is the lines' refunds, at most what the tenders still hold (`remaining`, one per
-    original tender), less the money value of earned points the member already spent. In an exchange
-    it first pays for the new goods (up to `credit_cap_fen`); the rest is spread over the original
-    tenders in proportion to what they still hold. What the refund falls short of the lines' refunds
-    is taken off the lines in order."""
-    lines_fen = sum(line_refunds.values())
-    refund_total = min(lines_fen, sum(remaining))
-    refund_total -= min(max(0, points_short_fen), refund_total)
-    credit = min(refund_total, max(0, credit_cap_fen))
-    shares = allocate(refund_total - credit, remaining) if remaining else []
-    excess = lines_fen - refund_total  # cash rounding left less paid than the lines' totals
-    refunds: dict[int, int] = {}
-    for line_id in order_line_ids:
-        refund = line_refunds[line_id]
-        taken = min(excess, refund)
-        refunds[line_id] = refund - taken
-        excess -= taken
-    return ReturnPlan(refund_fen=refund_total, credit_fen=credit, line_refunds=refunds, tender_shares=shares)
-
-
-@transaction.atomic
-def _order_return_write(
-    *,
-    user: Any,
-    order: Order,
-    register: Register,
-    client_return_id: str,
-    lines: list[ReturnLineInput],
-    restock: bool,
-    reason: str,
-    credit_cap_fen: int = 0,
-) -> Return:
-    locked = Order.objects.select_for_update().get(pk=order.pk)
-    if locked.status not in (Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED):
-        raise OrderNotReturnable(details={"status": locked.status})
-    training = locked.is_training
-    shift = None if training else _lock_open_shift(register)
-    wanted: Counter[int] = Counter()
-    for wanted_line in lines:
-        wanted[wanted_line.order_line_id] += wanted_line.qty
-    order_lines = list(
-        OrderLine.objects.select_for_update().filter(order_id=locked.pk, pk__in=list(wanted)).order_by("pk")
-    )
-    if len(order_lines) != len(wanted):
-        raise ReturnInvalid(
-            details={"order_line_ids": sorted(set(wanted) - {line.pk for line in order_lines})}
-        )
-    refunds = _return_line_refunds(order_lines, wanted)
-    tenders = list(
-        OrderTender.objects.select_for_update()
-        .filter(order_id=locked.pk, status=OrderTender.Status.COMPLETED)
-        .order_by("pk")
-    )
-    plan_args: dict[str, Any] = {
-        "line_refunds": refunds,
-        "order_line_ids": [line.pk for line in order_lines],
-        "remaining": [tender.amount_fen - tender.refunded_fen for tender in tenders],
-        "credit_cap_fen": credit_cap_fen,
-    }
-    plan = _return_plan(**plan_args)
-    ret = Return.objects.create(
-        store_id=locked.store_id,
-        register_id=register.pk,
-        shift_id=shift.pk if shift is not None else None,
-        order_id=locked.pk,
-        cashier_id=user.pk,
-        client_return_id=client_return_id,
-        business_date=shift.business_date if shift is not None else business_date_for(register.store),
-        is_training=training,
-        restock=restock,
-        reason=reason,
-        refund_fen=plan.refund_fen,
-    )
-    if locked.member_id is not None and not training:
-        # Points the returned goods earned come back; what the member already spent of them is kept
-        # out of the refund (members.services never takes a balance below zero).
-        points_short_fen = member_services.return_member_points(
-            member_id=locked.member_id,
-            order_id=locked.pk,
-            return_id=ret.pk,
-            refund_fen=sum(refunds.values()),
-            store_id=locked.store_id,
-            actor_id=user.pk,
-        )
-        if points_short_fen:
-            plan = _return_plan(**plan_args, points_short_fen=points_short_fen)
-            Return.objects.filter(pk=ret.pk).update(refund_fen=plan.refund_fen)
-            ret.refund_fen = plan.refund_fen
-    refund_total = plan.refund_fen
-    # In an exchange the refund first pays for the new goods; only the rest goes back to the tenders.
-    credit = plan.credit_fen
-    line_rows = []
-    for line in order_lines:
-        refund = plan.line_refunds[line.pk]
-        line_rows.append(
-            ReturnLine(
-                ret_id=ret.pk,
-                order_line_id=line.pk,
-                sku_id=line.sku_id,
-                name=line.name,
-                qty=wanted[line.pk],
-                refund_fen=refund,
-            )
-        )
-        line.refunded_qty += wanted[line.pk]
-        line.refunded_fen += refund
-    ReturnLine.objects.bulk_create(line_rows)
-    OrderLine.objects.bulk_update(order_lines, ["refunded_qty", "refunded_fen"])
-    tender_rows = []
-    refunds_by_kind: Counter[str] = Counter()
-    for tender, share in zip(tenders, plan.tender_shares, strict=True):
-        if not share:
-            continue
-        tender.refunded_fen += share
-        refunds_by_kind[tender.kind] += share
-        tender_rows.append(
-            ReturnTender(
-                ret_id=ret.pk,
-                original_tender_id=tender.pk,
-                kind=tender.kind,
-                amount_fen=share,
-                reference=tender.reference,
-            )
-        )
-    if credit:
-        refunds_by_kind[TenderKind.EXCHANGE_CREDIT] += credit
-        tender_rows.append(ReturnTender(ret_id=ret.pk, kind=TenderKind.EXCHANGE_CREDIT, amount_fen=credit))
-    ReturnTender.objects.bulk_create(tender_rows)
-    OrderTender.objects.bulk_update(tenders, ["refunded_fen"])
-    ret.exchange_credit_fen = credit  # type: ignore[attr-defined]
-    if locked.member_id is not None and not training:
-        member_services.return_member_tenders(
-            member_id=locked.member_id,
-            order_id=locked.pk,
-            return_id=ret.pk,
-            refunds=[
-                (kind, amount) for kind, amount in refunds_by_kind.items() if kind in MEMBER_TENDER_KINDS
-            ],
-            store_id=locked.store_id,
-            actor_id=user.pk,
-        )
-    all_back = all(line.refunded_qty == line.qty for line in OrderLine.objects.filter(order_id=locked.pk))
-    Order.objects.filter(pk=locked.pk).update(
-        refunded_fen=F("refunded_fen") + refund_total,
-        status=Order.Status.REFUNDED if all_back else Order.Status.PARTIALLY_REFUNDED,
-    )
-    if not training:
-        assert shift is not None
-        _return_books(
-            user=user,
-            store=register.store,
-            shift=shift,
-            ret=ret,
-            stock_lines=[(line.sku_id, wanted[line.pk]) for line in order_lines],
-            restock=restock,
-            refunds_by_kind=refunds_by_kind,
-        )
-    audit_record(
-        action="order.refund",
-        obj=locked,
-        after={
-            "return_id": ret.pk,
-            "refund_fen": refund_total,
-            "lines": {str(k): v for k, v in wanted.items()},
-        },
-        actor_id=user.pk,
-        store_id=locked.store_id,
-        register_id=register.pk,
-    )
-    return ret
-
-
-def _return_books(
-    *,
-    user: Any,
-    store: Store,
-    shift: Shift,
-    ret: Return,
-    stock_lines: list[tuple[int, int]],
-    restock: bool,
-    refunds_by_kind: Counter[str],
-) -> None:
-    """Stock back in (or in and straight out as damaged), cash out of the drawer, shift rollup."""
-    service_sku_ids = set(
-        SKU.objects.filter(
-            pk__in=[sku_id for sku_id, _qty in stock_lines], product__kind="service"
-        ).values_list("pk", flat=True)
-    )
-    changes = [_stock_change(sku_id, qty) for sku_id, qty in stock_lines if sku_id not in service_sku_ids]
-    stock_apply(
-        store=store,
-        changes=changes,
-        reason="return",
-        source_type="sales.return",
-        source_id=str(ret.pk),
-        actor_id=user.pk,
-    )
-    if not restock:
-        stock_apply(
-            store=store,
-            changes=[_stock_change(change.sku_id, -change.qty) for change in changes],
-            reason="damage",
-            source_type="sales.return",
-            source_id=str(ret.pk),
-            actor_id=user.pk,
-            check_available=False,
-        )
-    cash_out = refunds_by_kind.get(TenderKind.CASH, 0)
-    entries, balance = _cash_entries(
-        shift=shift,
-        movements=[(CashDrawerEntry.Kind.REFUND_OUT, -cash_out)],
-        source_type="return",
-        source_id=str(ret.pk),
-        actor_id=user.pk,
-    )
-    CashDrawerEntry.objects.bulk_create(entries)
-    by_kind = dict(shift.refunds_by_tender)
-    for kind, amount in refunds_by_kind.items():
-        by_kind[kind] = by_kind.get(kind, 0) + amount
-    Shift.objects.filter(pk=shift.pk).update(
-        return_count=F("return_count") + 1,
-        refunds_fen=F("refunds_fen") + ret.refund_fen,
-        cash_balance_fen=balance,
-        refunds_by_tender=by_kind,
-    )
 
 
 def return_unreceipted(

@@ -6,7 +6,6 @@ cannot lose an update either) and appends a ledger entry; DB check constraints b
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import secrets
 from bisect import bisect_left
@@ -65,8 +64,6 @@ from mendian.members.models import (
     WalletEntry,
 )
 from mendian.members.selectors import member_phone, points_reversal_due, program_get, tier_qualified
-
-logger = logging.getLogger(__name__)
 
 MEMBER_CODE_PREFIX = "M1"
 # A live code shown at the till may be used to confirm a stored-value payment a little later in the sale.
@@ -1378,19 +1375,6 @@ def member_sms_deliver(payload: dict[str, Any]) -> None:
     )
 
 
-__all__ = [
-    "EarnLine",
-    "PointsReversal",
-    "member_register",
-    "points_earn_for_order",
-    "points_redeem_for_order",
-    "points_redeem_refund",
-    "points_reverse_for_return",
-    "wallet_debit",
-    "wallet_refund_to_card",
-]
-
-
 # ---------------------------------------------------------------- import and export
 
 
@@ -1695,3 +1679,59 @@ def rfm_recompute(*, now: dt.datetime | None = None, window_days: int = RFM_WIND
     )
     MemberRfm.objects.exclude(computed_at=now).delete()
     return len(objects)
+
+
+__all__ = [
+    "MEMBER_CODE_CONFIRM_SECONDS",
+    "MEMBER_CODE_PREFIX",
+    "PROFILE_FIELDS",
+    "RFM_WINDOW_DAYS",
+    "SMS_CODE_MAX_ATTEMPTS",
+    "SMS_CODE_PATTERN",
+    "SMS_TOPIC",
+    "WALLET_SMS_PURPOSE",
+    "EarnLine",
+    "GreetingsResult",
+    "ImportReport",
+    "PointsReversal",
+    "birthday_coupon_hook",
+    "checkout_member_books",
+    "count_card_redeem",
+    "count_card_refund",
+    "count_card_sell",
+    "member_code_issue",
+    "member_code_resolve",
+    "member_consent_revoke_by_reply",
+    "member_greetings_queue",
+    "member_register",
+    "member_sign_in_by_sms",
+    "member_sms_deliver",
+    "member_update",
+    "members_export",
+    "members_import",
+    "membership_buy",
+    "membership_renew",
+    "membership_upgrade",
+    "points_adjust",
+    "points_earn_for_order",
+    "points_expire_due",
+    "points_for_lines",
+    "points_needed_for",
+    "points_redeem_for_order",
+    "points_redeem_refund",
+    "points_reverse_for_return",
+    "return_member_points",
+    "return_member_tenders",
+    "rfm_quintiles",
+    "rfm_recompute",
+    "sms_code_request",
+    "sms_code_verify",
+    "tier_upgrade_check",
+    "tiers_review",
+    "wallet_close_refund",
+    "wallet_debit",
+    "wallet_refund_to_card",
+    "wallet_sms_code_request",
+    "wallet_split",
+    "wallet_top_up",
+]

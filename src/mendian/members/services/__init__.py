@@ -9,7 +9,7 @@ import datetime as dt
 import re
 import secrets
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -64,150 +64,20 @@ from mendian.members.models import (
     WalletEntry,
 )
 from mendian.members.selectors import member_phone, points_reversal_due, program_get, tier_qualified
+from mendian.members.services.member_codes import MEMBER_CODE_PREFIX, member_code_issue, member_code_resolve
+from mendian.members.services.profiles import (
+    PROFILE_FIELDS,
+    member_consent_revoke_by_reply,
+    member_register,
+    member_update,
+)
 
-MEMBER_CODE_PREFIX = "M1"
 # A live code shown at the till may be used to confirm a stored-value payment a little later in the sale.
 MEMBER_CODE_CONFIRM_SECONDS = 15 * 60
 SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_PATTERN = re.compile(r"\d{6}")
 WALLET_SMS_PURPOSE = "wallet"
 SMS_TOPIC = "members.sms"
-
-
-# ---------------------------------------------------------------- members
-
-
-def _card_no_new() -> str:
-    return "8" + "".join(secrets.choice("0123456789") for _ in range(11))
-
-
-def _referral_code_new() -> str:
-    return "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8))
-
-
-def _birthday_fields(birthday: dt.date | None) -> dict[str, str]:
-    if birthday is None:
-        return {"birthday_encrypted": "", "birthday_mmdd": ""}
-    return {
-        "birthday_encrypted": crypto.text_encrypt(birthday.isoformat()),
-        "birthday_mmdd": birthday.strftime("%m%d"),
-    }
-
-
-@transaction.atomic
-def member_register(
-    *,
-    phone: str,
-    channel: str = Member.Channel.TILL,
-    store_id: int | None = None,
-    name: str = "",
-    gender: str = "",
-    birthday: dt.date | None = None,
-    region: str = "",
-    marketing_consent: bool = False,
-    referral_code: str = "",
-    tags: Iterable[str] = (),
-    notes: str = "",
-    actor_id: int | None = None,
-) -> Member:
-    """Register a member by phone. The unique blind index, not a look-up first, stops a duplicate phone;
-    the phone is stored only encrypted. A valid referral code links the referrer."""
-    normalized = crypto.phone_normalize(phone)
-    if normalized is None:
-        raise PhoneInvalid()
-    index = crypto.phone_blind_index(normalized)
-    referrer = None
-    if referral_code:
-        referrer = Member.objects.filter(referral_code=referral_code.strip().upper(), is_active=True).first()
-    entry_tier = Tier.objects.filter(is_active=True, rule=Tier.Rule.NONE).order_by("rank").first()
-    now = timezone.now()
-    member = Member(
-        phone_encrypted=crypto.text_encrypt(normalized),
-        phone_index=index,
-        phone_last4=normalized[-4:],
-        name=name.strip()[:50],
-        gender=gender,
-        region=region.strip()[:100],
-        registered_store_id=store_id,
-        channel=Member.Channel.REFERRAL
-        if referrer is not None and channel == Member.Channel.SELF_SERVICE
-        else channel,
-        marketing_consent=marketing_consent,
-        marketing_consent_at=now if marketing_consent else None,
-        tags=sorted({tag.strip() for tag in tags if tag.strip()}),
-        notes=notes,
-        tier=entry_tier,
-        tier_since=now if entry_tier else None,
-        referred_by=referrer,
-        **_birthday_fields(birthday),
-    )
-    for attempt in range(5):
-        member.card_no = _card_no_new()
-        member.referral_code = _referral_code_new()
-        try:
-            with transaction.atomic():
-                member.save(force_insert=True)
-            break
-        except IntegrityError:
-            existing = Member.objects.filter(phone_index=index).values_list("pk", flat=True).first()
-            if existing is not None:
-                raise MemberPhoneTaken(details={"member_id": existing}) from None
-            if attempt == 4:
-                raise
-            member.pk = None
-    PointsAccount.objects.create(member=member)
-    WalletAccount.objects.create(member=member)
-    audit_record(
-        action="member.create",
-        obj=member,
-        after={"card_no": member.card_no, "channel": member.channel, "store_id": store_id},
-        actor_id=actor_id,
-        store_id=store_id,
-    )
-    return member
-
-
-PROFILE_FIELDS = {"name", "gender", "birthday", "region", "marketing_consent", "tags", "notes"}
-
-
-@transaction.atomic
-def member_update(*, member: Member, actor_id: int | None = None, **changes: Any) -> Member:
-    """Change profile fields; a change of marketing consent records its time (evidence under PIPL)."""
-    unknown = set(changes) - PROFILE_FIELDS
-    if unknown:
-        raise ValueError(f"not a profile field: {sorted(unknown)}")
-    member = Member.objects.select_for_update().get(pk=member.pk)
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name == "birthday":
-            for key, encoded in _birthday_fields(value).items():
-                setattr(member, key, encoded)
-            after["birthday"] = "changed"
-            continue
-        if name == "tags":
-            value = sorted({str(tag).strip() for tag in value if str(tag).strip()})
-        if name == "marketing_consent" and value != member.marketing_consent:
-            member.marketing_consent_at = timezone.now()
-        before[name] = getattr(member, name)
-        setattr(member, name, value)
-        after[name] = value
-    member.save()
-    audit_record(action="member.update", obj=member, before=before, after=after, actor_id=actor_id)
-    return member
-
-
-@transaction.atomic
-def member_consent_revoke_by_reply(*, phone: str) -> bool:
-    """An SMS reply R / T / TD / N / 退订 revokes marketing consent."""
-    normalized = crypto.phone_normalize(phone)
-    if normalized is None:
-        return False
-    member = Member.objects.filter(phone_index=crypto.phone_blind_index(normalized)).first()
-    if member is None or not member.marketing_consent:
-        return False
-    member_update(member=member, marketing_consent=False)
-    return True
 
 
 # ---------------------------------------------------------------- points
@@ -1132,43 +1002,6 @@ def tiers_review(*, now: dt.datetime | None = None) -> int:
                 _tier_set(member=member, tier=best, reason=reason)
                 changed += 1
     return changed
-
-
-# ---------------------------------------------------------------- member code
-
-
-def member_code_issue(*, member: Member, now: dt.datetime | None = None) -> str:
-    """The rotating QR payload: M1.<member id>.<unix time>.<HMAC tag>."""
-    stamp = int((now or timezone.now()).timestamp())
-    message = f"{MEMBER_CODE_PREFIX}.{member.pk}.{stamp}"
-    return f"{message}.{crypto.code_sign(message)}"
-
-
-def member_code_resolve(
-    *, code: str, now: dt.datetime | None = None, max_age_seconds: int | None = None
-) -> tuple[Member, bool]:
-    """The member behind a scanned code: a live QR (True: the member is present with their phone) or the
-    static card number (False). A QR whose tag does not match or that is older than its validity is refused."""
-    code = (code or "").strip()
-    if code.isdigit():
-        member = Member.objects.select_related("tier").filter(card_no=code, is_active=True).first()
-        if member is None:
-            raise MemberNotFound()
-        return member, False
-    parts = code.split(".")
-    if len(parts) != 4 or parts[0] != MEMBER_CODE_PREFIX or not parts[1].isdigit() or not parts[2].isdigit():
-        raise MemberCodeInvalid()
-    message = ".".join(parts[:3])
-    if not crypto.code_verify(message, parts[3]):
-        raise MemberCodeInvalid()
-    ttl = max_age_seconds if max_age_seconds is not None else program_get().member_code_ttl_seconds
-    age = (now or timezone.now()).timestamp() - int(parts[2])
-    if age > ttl or age < -30:
-        raise MemberCodeExpired()
-    member = Member.objects.select_related("tier").filter(pk=int(parts[1]), is_active=True).first()
-    if member is None:
-        raise MemberNotFound()
-    return member, True
 
 
 # ---------------------------------------------------------------- SMS sign-in

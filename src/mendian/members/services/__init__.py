@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mendian.core.money import allocate, round_half_up, yuan_str
+from mendian.core.money import allocate, round_half_up
 from mendian.core.services import audit_record, outbox_enqueue
 from mendian.members import crypto
 from mendian.members.errors import (
@@ -35,8 +34,6 @@ from mendian.members.errors import (
     PointsInsufficient,
     PointsRedeemCapExceeded,
     PointsRedeemInvalid,
-    SmsCodeInvalid,
-    SmsRateLimited,
     WalletInsufficient,
     WalletLimitExceeded,
     WalletVerificationRequired,
@@ -47,7 +44,6 @@ from mendian.members.models import (
     CountCardPlan,
     LoyaltyProgram,
     Member,
-    MemberNotice,
     MemberRfm,
     MembershipCard,
     MembershipPayment,
@@ -56,28 +52,40 @@ from mendian.members.models import (
     PointsCategoryRule,
     PointsEntry,
     ReferralReward,
-    SmsCode,
     SpendRecord,
     Tier,
     TopUpPlan,
     WalletAccount,
     WalletEntry,
 )
-from mendian.members.selectors import member_phone, points_reversal_due, program_get, tier_qualified
+from mendian.members.selectors import points_reversal_due, program_get, tier_qualified
 from mendian.members.services.member_codes import MEMBER_CODE_PREFIX, member_code_issue, member_code_resolve
+from mendian.members.services.notices import (
+    SMS_TOPIC,
+    GreetingsResult,
+    birthday_coupon_hook,
+    member_greetings_queue,
+    member_sms_deliver,
+)
 from mendian.members.services.profiles import (
     PROFILE_FIELDS,
     member_consent_revoke_by_reply,
     member_register,
     member_update,
 )
+from mendian.members.services.sms_codes import (
+    SMS_CODE_MAX_ATTEMPTS,
+    WALLET_SMS_PURPOSE,
+    _wallet_sms_confirmed,
+    member_sign_in_by_sms,
+    sms_code_request,
+    sms_code_verify,
+    wallet_sms_code_request,
+)
 
 # A live code shown at the till may be used to confirm a stored-value payment a little later in the sale.
 MEMBER_CODE_CONFIRM_SECONDS = 15 * 60
-SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_PATTERN = re.compile(r"\d{6}")
-WALLET_SMS_PURPOSE = "wallet"
-SMS_TOPIC = "members.sms"
 
 
 # ---------------------------------------------------------------- points
@@ -1002,210 +1010,6 @@ def tiers_review(*, now: dt.datetime | None = None) -> int:
                 _tier_set(member=member, tier=best, reason=reason)
                 changed += 1
     return changed
-
-
-# ---------------------------------------------------------------- SMS sign-in
-
-
-@transaction.atomic
-def sms_code_request(*, phone: str, purpose: str = "login", amount_fen: int | None = None) -> None:
-    """Send a 6-digit code: at most one per resend interval and a daily number per phone; only its keyed
-    hash is stored. The SMS goes out after commit. With `amount_fen` it confirms a stored-value payment."""
-    normalized = crypto.phone_normalize(phone)
-    if normalized is None:
-        raise PhoneInvalid()
-    program = program_get()
-    index = crypto.phone_blind_index(normalized)
-    now = timezone.now()
-    recent = SmsCode.objects.filter(phone_index=index, created_at__gte=now - dt.timedelta(days=1))
-    if recent.filter(created_at__gte=now - dt.timedelta(seconds=program.sms_resend_seconds)).exists():
-        raise SmsRateLimited(details={"retry_after_seconds": program.sms_resend_seconds})
-    if recent.count() >= program.sms_daily_limit:
-        raise SmsRateLimited(details={"retry_after_seconds": 86400})
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    SmsCode.objects.create(
-        phone_index=index,
-        code_hash=crypto.secret_hash(f"{index}:{code}"),
-        purpose=purpose,
-        expires_at=now + dt.timedelta(seconds=program.sms_code_ttl_seconds),
-    )
-    minutes = max(program.sms_code_ttl_seconds // 60, 1)
-    if amount_fen is None:
-        text = _("Your Mendian verification code is %(code)s, valid for %(minutes)s minutes.") % {
-            "code": code,
-            "minutes": minutes,
-        }
-    else:
-        text = _(
-            "Your code to pay ¥%(amount)s with stored value is %(code)s, valid for %(minutes)s minutes. "
-            "Do not tell anyone but the cashier."
-        ) % {"code": code, "minutes": minutes, "amount": yuan_str(amount_fen)}
-    transaction.on_commit(lambda: _sms_deliver(phone=normalized, index=index, text=text, purpose=purpose))
-
-
-def wallet_sms_code_request(*, member: Member, amount_fen: int) -> None:
-    """The till's alternative to the live member code: text a one-time code to the member's phone that
-    confirms one stored-value payment (same rate limits as sign-in codes)."""
-    if amount_fen <= 0:
-        raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
-    sms_code_request(phone=member_phone(member), purpose=WALLET_SMS_PURPOSE, amount_fen=amount_fen)
-
-
-def _wallet_sms_confirmed(*, member: Member, code: str) -> bool:
-    """A stored-value SMS code is good once. Wrong tries are counted in the cache as well, because a
-    refused payment rolls back the checkout's transaction (and with it the attempts counted in the row)."""
-    key = f"members:wallet-sms-fails:{member.phone_index}"
-    if (cache.get(key) or 0) >= SMS_CODE_MAX_ATTEMPTS:
-        return False
-    try:
-        sms_code_verify(phone=member_phone(member), code=code, purpose=WALLET_SMS_PURPOSE)
-    except SmsCodeInvalid:
-        cache.add(key, 0, timeout=3600)
-        cache.incr(key)
-        return False
-    return True
-
-
-def _sms_deliver(*, phone: str, index: str, text: str, purpose: str, is_marketing: bool = False) -> None:
-    from mendian.notifications.sms import SmsMessage, sms_provider
-
-    sms_provider().send(
-        SmsMessage(
-            phone=phone,
-            recipient_key=index,
-            recipient_masked=crypto.phone_mask(phone),
-            text=text,
-            purpose=purpose,
-            is_marketing=is_marketing,
-        )
-    )
-
-
-def sms_code_verify(*, phone: str, code: str, purpose: str = "login") -> str:
-    """Check a code (few tries, unexpired, once); returns the phone's blind index."""
-    normalized = crypto.phone_normalize(phone)
-    if normalized is None:
-        raise PhoneInvalid()
-    index = crypto.phone_blind_index(normalized)
-    with transaction.atomic():
-        sms = (
-            SmsCode.objects.select_for_update()
-            .filter(phone_index=index, purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now())
-            .order_by("-id")
-            .first()
-        )
-        if sms is None or sms.attempts >= SMS_CODE_MAX_ATTEMPTS:
-            raise SmsCodeInvalid()
-        SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
-        if not crypto.code_verify_secret(f"{index}:{(code or '').strip()}", sms.code_hash):
-            wrong = True
-        else:
-            wrong = not SmsCode.objects.filter(pk=sms.pk, used_at__isnull=True).update(used_at=timezone.now())
-    if wrong:
-        raise SmsCodeInvalid()
-    return index
-
-
-def member_sign_in_by_sms(
-    *, phone: str, code: str, referral_code: str = "", channel: str = Member.Channel.SELF_SERVICE
-) -> tuple[Member, bool]:
-    """Member-centre sign-in: a valid code signs in, registering the phone when it is new (through
-    `channel`: the member centre itself or a receipt's claim QR)."""
-    index = sms_code_verify(phone=phone, code=code)
-    member = Member.objects.filter(phone_index=index).first()
-    if member is not None:
-        return member, False
-    try:
-        return member_register(phone=phone, channel=channel, referral_code=referral_code), True
-    except MemberPhoneTaken:
-        return Member.objects.get(phone_index=index), False
-
-
-# ---------------------------------------------------------------- birthdays and renewals
-
-
-@dataclass
-class GreetingsResult:
-    birthdays: int = 0
-    renewals: int = 0
-    member_ids: list[int] = field(default_factory=list)
-
-
-def member_greetings_queue(*, today: dt.date | None = None, renewal_days: int = 7) -> GreetingsResult:
-    """Daily: queue birthday greetings (and the birthday-coupon hook) and renewal reminders for paid cards
-    ending within `renewal_days`, once per member and occasion."""
-    today = today or timezone.localdate()
-    result = GreetingsResult()
-    for member in Member.objects.filter(is_active=True, birthday_mmdd=today.strftime("%m%d")).select_related(
-        "tier"
-    ):
-        if _notice_once(member=member, key=f"birthday-{today.year}"):
-            outbox_enqueue(
-                topic=SMS_TOPIC,
-                payload={
-                    "member_id": member.pk,
-                    "template": "birthday",
-                    "gift": member.tier.birthday_gift if member.tier else "",
-                },
-            )
-            birthday_coupon_hook(member=member, today=today)
-            result.birthdays += 1
-            result.member_ids.append(member.pk)
-    horizon = timezone.now() + dt.timedelta(days=renewal_days)
-    cards = MembershipCard.objects.filter(
-        expires_at__gt=timezone.now(), expires_at__lte=horizon
-    ).select_related("member")
-    for card in cards:
-        if _notice_once(member=card.member, key=f"renewal-{card.expires_at:%Y%m%d}"):
-            outbox_enqueue(
-                topic=SMS_TOPIC,
-                payload={
-                    "member_id": card.member_id,
-                    "template": "renewal",
-                    "expires": card.expires_at.date().isoformat(),
-                },
-            )
-            result.renewals += 1
-    return result
-
-
-def birthday_coupon_hook(*, member: Member, today: dt.date) -> None:
-    """Issues the birthday coupon once the promotions app offers coupons; nothing yet."""
-
-
-def _notice_once(*, member: Member, key: str) -> bool:
-    try:
-        with transaction.atomic():
-            MemberNotice.objects.create(member=member, key=key)
-    except IntegrityError:
-        return False
-    return True
-
-
-def member_sms_deliver(payload: dict[str, Any]) -> None:
-    """Outbox handler of `members.sms`: render the template and send it to the member's phone."""
-    member = Member.objects.filter(pk=int(payload.get("member_id") or 0)).first()
-    if member is None:
-        return
-    template = payload.get("template", "")
-    is_marketing = template in {"birthday"}
-    if is_marketing and not member.marketing_consent:
-        return
-    texts = {
-        "birthday": _("Happy birthday from Mendian! %(gift)s") % {"gift": payload.get("gift", "")},
-        "renewal": _("Your paid membership ends on %(date)s. Renew at any store.")
-        % {"date": payload.get("expires", "")},
-        "tier_changed": _("Your member level is now %(tier)s.") % {"tier": payload.get("new_tier", "")},
-        "referral_reward": _("You earned %(points)s points for referring a friend.")
-        % {"points": payload.get("points", 0)},
-    }
-    text = texts.get(template)
-    if text is None:
-        raise LookupError(f"unknown member SMS template {template!r}")
-    phone = crypto.text_decrypt(member.phone_encrypted)
-    _sms_deliver(
-        phone=phone, index=member.phone_index, text=text, purpose=template, is_marketing=is_marketing
-    )
 
 
 # ---------------------------------------------------------------- import and export

@@ -29,9 +29,7 @@ from mendian.members.errors import (
     MemberCodeInvalid,
     MemberNotFound,
     MemberPhoneTaken,
-    MembershipInvalid,
     PhoneInvalid,
-    PointsInsufficient,
     PointsRedeemCapExceeded,
     PointsRedeemInvalid,
     WalletInsufficient,
@@ -45,27 +43,36 @@ from mendian.members.models import (
     LoyaltyProgram,
     Member,
     MemberRfm,
-    MembershipCard,
-    MembershipPayment,
-    MembershipPlan,
-    PointsAccount,
     PointsCategoryRule,
     PointsEntry,
     ReferralReward,
     SpendRecord,
-    Tier,
     TopUpPlan,
     WalletAccount,
     WalletEntry,
 )
-from mendian.members.selectors import points_reversal_due, program_get, tier_qualified
+from mendian.members.selectors import points_reversal_due, program_get
 from mendian.members.services.member_codes import MEMBER_CODE_PREFIX, member_code_issue, member_code_resolve
+from mendian.members.services.memberships import (
+    membership_buy,
+    membership_renew,
+    membership_upgrade,
+    tier_upgrade_check,
+    tiers_review,
+)
 from mendian.members.services.notices import (
     SMS_TOPIC,
     GreetingsResult,
     birthday_coupon_hook,
     member_greetings_queue,
     member_sms_deliver,
+)
+from mendian.members.services.points import (
+    _points_add_lot,
+    _points_lock,
+    _points_take,
+    points_adjust,
+    points_expire_due,
 )
 from mendian.members.services.profiles import (
     PROFILE_FIELDS,
@@ -106,72 +113,6 @@ class PointsReversal:
     points_reversed: int
     shortfall_points: int
     shortfall_fen: int
-
-
-def _points_lock(member: Member | int) -> PointsAccount:
-    member_id = member if isinstance(member, int) else member.pk
-    account = PointsAccount.objects.select_for_update().filter(member_id=member_id).first()
-    if account is None:
-        raise MemberNotFound()
-    return account
-
-
-def _points_cas(account: PointsAccount, new_balance: int) -> None:
-    updated = PointsAccount.objects.filter(pk=account.pk, balance=account.balance).update(balance=new_balance)
-    if updated != 1:
-        raise LedgerBusy()
-    account.balance = new_balance
-
-
-def _points_add_lot(
-    *,
-    account: PointsAccount,
-    points: int,
-    kind: str,
-    program: LoyaltyProgram,
-    now: dt.datetime,
-    **entry_fields: Any,
-) -> PointsEntry:
-    new_balance = account.balance + points
-    _points_cas(account, new_balance)
-    return PointsEntry.objects.create(
-        account=account,
-        kind=kind,
-        points=points,
-        balance_after=new_balance,
-        remaining=points,
-        expires_at=now + dt.timedelta(days=program.points_validity_days),
-        **entry_fields,
-    )
-
-
-def _points_take(*, account: PointsAccount, points: int, kind: str, **entry_fields: Any) -> PointsEntry:
-    """Take points from the lots that expire first; refuses (nothing written) when the balance is short."""
-    if points > account.balance:
-        raise PointsInsufficient(details={"balance": account.balance, "requested": points})
-    lots = list(
-        PointsEntry.objects.select_for_update()
-        .filter(account=account, remaining__gt=0)
-        .order_by(F("expires_at").asc(nulls_last=True), "id")
-    )
-    left = points
-    changed = []
-    for lot in lots:
-        if left == 0:
-            break
-        used = min(lot.remaining, left)
-        lot.remaining -= used
-        left -= used
-        changed.append(lot)
-    if left:
-        # The lots disagree with the balance: a broken invariant, never paper over it.
-        raise LedgerBusy(details={"lots_short": left})
-    PointsEntry.objects.bulk_update(changed, ["remaining"])
-    new_balance = account.balance - points
-    _points_cas(account, new_balance)
-    return PointsEntry.objects.create(
-        account=account, kind=kind, points=-points, balance_after=new_balance, remaining=0, **entry_fields
-    )
 
 
 def points_for_lines(*, member: Member, lines: Sequence[EarnLine], excluded_fen: int = 0) -> int:
@@ -452,86 +393,6 @@ def points_redeem_refund(
         store_id=store_id,
         actor_id=actor_id,
     )
-
-
-@transaction.atomic
-def points_adjust(
-    *, member: Member, points: int, reason: str, actor_id: int | None, store_id: int | None = None
-) -> PointsEntry:
-    """A manual change of points (needs members.adjust_balance, checked by the caller); always audited."""
-    if points == 0 or not reason.strip():
-        raise PointsRedeemInvalid(_("Give a non-zero number of points and a reason."), code="adjust_invalid")
-    account = _points_lock(member)
-    before = account.balance
-    if points > 0:
-        entry = _points_add_lot(
-            account=account,
-            points=points,
-            kind=PointsEntry.Kind.ADJUST,
-            program=program_get(),
-            now=timezone.now(),
-            reason=reason,
-            actor_id=actor_id,
-            store_id=store_id,
-        )
-    else:
-        entry = _points_take(
-            account=account,
-            points=-points,
-            kind=PointsEntry.Kind.ADJUST,
-            reason=reason,
-            actor_id=actor_id,
-            store_id=store_id,
-        )
-    audit_record(
-        action="member.points_adjust",
-        obj=member,
-        before={"points": before},
-        after={"points": account.balance, "reason": reason},
-        actor_id=actor_id,
-        store_id=store_id,
-    )
-    return entry
-
-
-def points_expire_due(*, now: dt.datetime | None = None) -> int:
-    """Expire the unused points of every lot past its expiry; one short transaction per member."""
-    now = now or timezone.now()
-    account_ids = list(
-        PointsEntry.objects.filter(remaining__gt=0, expires_at__lte=now)
-        .values_list("account_id", flat=True)
-        .distinct()
-        .order_by("account_id")
-    )
-    expired = 0
-    for account_id in account_ids:
-        expired += _points_expire_account(account_id=account_id, now=now)
-    return expired
-
-
-@transaction.atomic
-def _points_expire_account(*, account_id: int, now: dt.datetime) -> int:
-    account = PointsAccount.objects.select_for_update().get(pk=account_id)
-    lots = list(
-        PointsEntry.objects.select_for_update().filter(account=account, remaining__gt=0, expires_at__lte=now)
-    )
-    points = sum(lot.remaining for lot in lots)
-    if not points:
-        return 0
-    for lot in lots:
-        lot.remaining = 0
-    PointsEntry.objects.bulk_update(lots, ["remaining"])
-    new_balance = account.balance - points
-    _points_cas(account, new_balance)
-    PointsEntry.objects.create(
-        account=account,
-        kind=PointsEntry.Kind.EXPIRE,
-        points=-points,
-        balance_after=new_balance,
-        source_type="expiry",
-        source_id=now.date().isoformat(),
-    )
-    return points
 
 
 # ---------------------------------------------------------------- stored value
@@ -866,150 +727,6 @@ def count_card_refund(*, card_id: int, actor_id: int | None, store_id: int | Non
         store_id=store_id,
     )
     return refund_fen
-
-
-# ---------------------------------------------------------------- paid membership
-
-
-@transaction.atomic
-def membership_buy(
-    *, member: Member, plan: MembershipPlan, payment_method: str, store_id: int | None = None
-) -> MembershipPayment:
-    """Buy a paid card (or a new one after the old expired); it grants its tier at once."""
-    now = timezone.now()
-    card = MembershipCard.objects.select_for_update().filter(member=member).first()
-    if card is not None and card.expires_at > now:
-        raise MembershipInvalid(
-            _("The member already holds a valid card: renew or upgrade it."), code="membership_active"
-        )
-    expires = now + dt.timedelta(days=plan.validity_days)
-    if card is None:
-        card = MembershipCard.objects.create(
-            member=member, plan=plan, starts_at=now, expires_at=expires, paid_total_fen=plan.price_fen
-        )
-    else:
-        MembershipCard.objects.filter(pk=card.pk).update(
-            plan=plan, starts_at=now, expires_at=expires, paid_total_fen=F("paid_total_fen") + plan.price_fen
-        )
-    payment = MembershipPayment.objects.create(
-        card=card,
-        kind=MembershipPayment.Kind.BUY,
-        plan=plan,
-        amount_fen=plan.price_fen,
-        payment_method=payment_method,
-        store_id=store_id,
-    )
-    tier_upgrade_check(member=member)
-    return payment
-
-
-@transaction.atomic
-def membership_renew(
-    *, member: Member, payment_method: str, store_id: int | None = None
-) -> MembershipPayment:
-    """Extend the card by its plan's validity, from its end (or from today when it has lapsed)."""
-    card = (
-        MembershipCard.objects.select_for_update(of=("self",))
-        .select_related("plan")
-        .filter(member=member)
-        .first()
-    )
-    if card is None:
-        raise MembershipInvalid(_("The member has no paid card to renew."), code="membership_missing")
-    start = max(card.expires_at, timezone.now())
-    card.expires_at = start + dt.timedelta(days=card.plan.validity_days)
-    card.paid_total_fen += card.plan.price_fen
-    card.save(update_fields=["expires_at", "paid_total_fen"])
-    payment = MembershipPayment.objects.create(
-        card=card,
-        kind=MembershipPayment.Kind.RENEW,
-        plan=card.plan,
-        amount_fen=card.plan.price_fen,
-        payment_method=payment_method,
-        store_id=store_id,
-    )
-    tier_upgrade_check(member=member)
-    return payment
-
-
-@transaction.atomic
-def membership_upgrade(
-    *, member: Member, plan: MembershipPlan, payment_method: str, store_id: int | None = None
-) -> MembershipPayment:
-    """Move a valid card to a higher plan, paying the price difference; the end date stays."""
-    card = (
-        MembershipCard.objects.select_for_update(of=("self",))
-        .select_related("plan__tier")
-        .filter(member=member)
-        .first()
-    )
-    if card is None or card.expires_at <= timezone.now():
-        raise MembershipInvalid(_("Only a valid card can be upgraded."), code="membership_missing")
-    if plan.tier.rank <= card.plan.tier.rank:
-        raise MembershipInvalid(_("Choose a higher plan."), code="membership_not_higher")
-    difference = max(plan.price_fen - card.plan.price_fen, 0)
-    card.plan = plan
-    card.paid_total_fen += difference
-    card.save(update_fields=["plan", "paid_total_fen"])
-    payment = MembershipPayment.objects.create(
-        card=card,
-        kind=MembershipPayment.Kind.UPGRADE,
-        plan=plan,
-        amount_fen=difference,
-        payment_method=payment_method,
-        store_id=store_id,
-    )
-    tier_upgrade_check(member=member)
-    return payment
-
-
-# ---------------------------------------------------------------- tiers
-
-
-def _tier_set(*, member: Member, tier: Tier | None, reason: str) -> None:
-    old = member.tier
-    Member.objects.filter(pk=member.pk).update(tier=tier, tier_since=timezone.now())
-    member.tier = tier
-    outbox_enqueue(
-        topic=SMS_TOPIC,
-        payload={
-            "member_id": member.pk,
-            "template": "tier_changed",
-            "reason": reason,
-            "old_tier": old.name if old else "",
-            "new_tier": tier.name if tier else "",
-        },
-    )
-
-
-@transaction.atomic
-def tier_upgrade_check(*, member: Member) -> bool:
-    """Upgrades apply at once (after a purchase or a paid card); downgrades wait for the daily job."""
-    member = Member.objects.select_related("tier").get(pk=member.pk)
-    best = tier_qualified(member=member)
-    current_rank = member.tier.rank if member.tier else -1
-    if best is not None and best.rank > current_rank:
-        _tier_set(member=member, tier=best, reason="upgrade")
-        return True
-    return False
-
-
-def tiers_review(*, now: dt.datetime | None = None) -> int:
-    """Daily: move each member to the tier they qualify for now, down as well as up, with a notice."""
-    changed = 0
-    for member_id in Member.objects.filter(is_active=True).values_list("pk", flat=True).iterator():
-        with transaction.atomic():
-            member = Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member_id)
-            best = tier_qualified(member=member, now=now)
-            if (best.pk if best else None) != member.tier_id:
-                reason = (
-                    "upgrade"
-                    if (best.rank if best else -1) > (member.tier.rank if member.tier else -1)
-                    else "downgrade"
-                )
-                _tier_set(member=member, tier=best, reason=reason)
-                changed += 1
-    return changed
 
 
 # ---------------------------------------------------------------- import and export

@@ -5,26 +5,21 @@ cannot lose an update either) and appends a ledger entry; DB check constraints b
 
 from __future__ import annotations
 
-import datetime as dt
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mendian.core.money import round_half_up
 from mendian.core.services import audit_record
 from mendian.members import crypto
-from mendian.members.errors import CountCardUnavailable, MemberNotFound, MemberPhoneTaken, PhoneInvalid
+from mendian.members.errors import MemberNotFound, MemberPhoneTaken, PhoneInvalid
 
 # Callers reach this error as services.WalletLimitExceeded.
 from mendian.members.errors import WalletLimitExceeded as WalletLimitExceeded
-from mendian.members.models import CountCard, CountCardEntry, CountCardPlan, Member, MemberRfm, SpendRecord
+from mendian.members.models import Member
+from mendian.members.services.count_cards import count_card_redeem, count_card_refund, count_card_sell
 from mendian.members.services.member_codes import MEMBER_CODE_PREFIX, member_code_issue, member_code_resolve
 from mendian.members.services.memberships import (
     membership_buy,
@@ -57,6 +52,7 @@ from mendian.members.services.profiles import (
     member_register,
     member_update,
 )
+from mendian.members.services.rfm import RFM_WINDOW_DAYS, rfm_quintiles, rfm_recompute
 from mendian.members.services.sms_codes import (
     SMS_CODE_MAX_ATTEMPTS,
     WALLET_SMS_PURPOSE,
@@ -74,107 +70,6 @@ from mendian.members.services.wallet import (
     wallet_split,
     wallet_top_up,
 )
-
-# ---------------------------------------------------------------- count cards
-
-
-@transaction.atomic
-def count_card_sell(
-    *, member: Member, plan: CountCardPlan, store_id: int | None, actor_id: int | None = None
-) -> CountCard:
-    """Sell a package of uses; it expires after the plan's validity."""
-    now = timezone.now()
-    card = CountCard.objects.create(
-        member=member,
-        plan=plan,
-        uses_total=plan.uses_qty,
-        uses_left=plan.uses_qty,
-        price_fen=plan.price_fen,
-        expires_at=now + dt.timedelta(days=plan.validity_days),
-        store_id=store_id,
-    )
-    CountCardEntry.objects.create(
-        card=card,
-        kind=CountCardEntry.Kind.PURCHASE,
-        uses_qty=plan.uses_qty,
-        uses_after=plan.uses_qty,
-        value_fen=plan.price_fen,
-        store_id=store_id,
-        actor_id=actor_id,
-    )
-    return card
-
-
-@transaction.atomic
-def count_card_redeem(
-    *, card_id: int, member: Member, sku_id: int, store_id: int, actor_id: int | None = None
-) -> CountCardEntry:
-    """Use one service of a count card: the card must be the member's, active, unexpired, valid in this
-    store and cover the service; uses never go below zero."""
-    card = (
-        CountCard.objects.select_for_update(of=("self",))
-        .select_related("plan")
-        .filter(pk=card_id, member=member)
-        .first()
-    )
-    if card is None:
-        raise CountCardUnavailable(code="count_card_not_found")
-    if card.status != CountCard.Status.ACTIVE or card.expires_at <= timezone.now():
-        raise CountCardUnavailable(
-            _("This count card has expired or was refunded."), code="count_card_expired"
-        )
-    plan_store_ids = set(card.plan.stores.values_list("id", flat=True))
-    if plan_store_ids and store_id not in plan_store_ids:
-        raise CountCardUnavailable(
-            _("This count card is not valid in this store."), code="count_card_wrong_store"
-        )
-    if not card.plan.skus.filter(pk=sku_id).exists():
-        raise CountCardUnavailable(
-            _("This count card does not cover this service."), code="count_card_wrong_service"
-        )
-    updated = CountCard.objects.filter(pk=card.pk, uses_left__gte=1).update(uses_left=F("uses_left") - 1)
-    if updated != 1:
-        raise CountCardUnavailable(_("This count card has no uses left."), code="count_card_used_up")
-    return CountCardEntry.objects.create(
-        card=card,
-        kind=CountCardEntry.Kind.REDEEM,
-        uses_qty=-1,
-        uses_after=card.uses_left - 1,
-        sku_id=sku_id,
-        store_id=store_id,
-        actor_id=actor_id,
-    )
-
-
-@transaction.atomic
-def count_card_refund(*, card_id: int, actor_id: int | None, store_id: int | None = None) -> int:
-    """Refund the unused uses pro rata to the price paid; returns the money to pay back."""
-    card = CountCard.objects.select_for_update().filter(pk=card_id).first()
-    if card is None or card.status != CountCard.Status.ACTIVE:
-        raise CountCardUnavailable(code="count_card_not_refundable")
-    refund_fen = round_half_up(Decimal(card.price_fen) * card.uses_left / card.uses_total)
-    left = card.uses_left
-    CountCard.objects.filter(pk=card.pk).update(uses_left=0, status=CountCard.Status.REFUNDED)
-    if left:
-        CountCardEntry.objects.create(
-            card=card,
-            kind=CountCardEntry.Kind.REFUND,
-            uses_qty=-left,
-            uses_after=0,
-            value_fen=refund_fen,
-            store_id=store_id,
-            actor_id=actor_id,
-        )
-    audit_record(
-        action="member.count_card_refund",
-        obj=card,
-        before={"uses_left": left},
-        after={"refund_fen": refund_fen},
-        actor_id=actor_id,
-        store_id=store_id,
-    )
-    return refund_fen
-
 
 # ---------------------------------------------------------------- import and export
 
@@ -407,79 +302,6 @@ def return_member_tenders(
                 store_id=store_id,
                 actor_id=actor_id,
             )
-
-
-# ---------------------------------------------------------------- RFM (periodic job)
-
-RFM_WINDOW_DAYS = 365
-
-
-def rfm_quintiles(values: Sequence[int]) -> list[int]:
-    """Score each value 1-5 by the share of the base strictly below it (equal values score the same)."""
-    ordered = sorted(values)
-    count = len(ordered)
-    return [1 + bisect_left(ordered, value) * 5 // count for value in values]
-
-
-@transaction.atomic
-def rfm_recompute(*, now: dt.datetime | None = None, window_days: int = RFM_WINDOW_DAYS) -> int:
-    """Recompute every buying member's RFM row from the spend records: recency of the last purchase,
-    number of purchases and net spend in the window, each as a quintile over all members who bought.
-    Members without a purchase have no row. Returns the number of rows written."""
-    now = now or timezone.now()
-    since = now - dt.timedelta(days=window_days)
-    rows = list(
-        SpendRecord.objects.filter(amount_fen__gt=0)
-        .values("member_id")
-        .annotate(
-            last=Max("created_at"),
-            orders=Count("id", filter=Q(created_at__gte=since)),
-        )
-        .order_by("member_id")
-    )
-    net = dict(
-        SpendRecord.objects.filter(created_at__gte=since)
-        .values("member_id")
-        .annotate(total=Sum("amount_fen"))
-        .values_list("member_id", "total")
-    )
-    if not rows:
-        MemberRfm.objects.all().delete()
-        return 0
-    recency = rfm_quintiles([int(row["last"].timestamp()) for row in rows])
-    frequency = rfm_quintiles([row["orders"] for row in rows])
-    spend = [max(net.get(row["member_id"]) or 0, 0) for row in rows]
-    monetary = rfm_quintiles(spend)
-    objects = [
-        MemberRfm(
-            member_id=row["member_id"],
-            last_purchase_at=row["last"],
-            order_count=row["orders"],
-            spend_fen=spend_fen,
-            recency_score=r,
-            frequency_score=f,
-            monetary_score=m,
-            computed_at=now,
-        )
-        for row, r, f, m, spend_fen in zip(rows, recency, frequency, monetary, spend, strict=True)
-    ]
-    MemberRfm.objects.bulk_create(
-        objects,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["member"],
-        update_fields=[
-            "last_purchase_at",
-            "order_count",
-            "spend_fen",
-            "recency_score",
-            "frequency_score",
-            "monetary_score",
-            "computed_at",
-        ],
-    )
-    MemberRfm.objects.exclude(computed_at=now).delete()
-    return len(objects)
 
 
 __all__ = [

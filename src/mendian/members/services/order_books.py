@@ -1,0 +1,119 @@
+"""The members app's port for sales: the ledger writes a checkout or a return makes in its transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mendian.members.errors import MemberNotFound
+from mendian.members.models import Member
+from mendian.members.services.points_orders import (
+    EarnLine,
+    points_earn_for_order,
+    points_redeem_for_order,
+    points_redeem_refund,
+    points_reverse_for_return,
+)
+from mendian.members.services.wallet import wallet_debit, wallet_refund_to_card
+
+
+def checkout_member_books(
+    *,
+    member_id: int,
+    order_id: int,
+    order_total_fen: int,
+    store_id: int,
+    member_tenders: Sequence[tuple[str, int, str]],
+    earn_lines: Sequence[EarnLine] | None,
+    actor_id: int | None,
+) -> None:
+    """Take the points and stored-value tenders of an order (kind, amount, scanned code) from the member's
+    ledgers, and credit the points a completed order earns (`earn_lines`; None while payment is pending).
+    Runs inside the checkout's transaction, so a refusal undoes the whole sale."""
+    member = Member.objects.select_related("tier").filter(pk=member_id, is_active=True).first()
+    if member is None:
+        raise MemberNotFound()
+    points_paid_fen = 0
+    for kind, amount_fen, reference in member_tenders:
+        if kind == "points":
+            points_redeem_for_order(
+                member=member,
+                amount_fen=amount_fen,
+                order_total_fen=order_total_fen,
+                order_id=order_id,
+                store_id=store_id,
+                actor_id=actor_id,
+            )
+            points_paid_fen += amount_fen
+        elif kind == "stored_value":
+            wallet_debit(
+                member=member,
+                amount_fen=amount_fen,
+                order_id=order_id,
+                store_id=store_id,
+                member_code=reference,
+                actor_id=actor_id,
+            )
+    if earn_lines is not None:
+        points_earn_for_order(
+            member=member,
+            lines=earn_lines,
+            order_id=order_id,
+            store_id=store_id,
+            excluded_fen=points_paid_fen,
+            actor_id=actor_id,
+        )
+
+
+def return_member_points(
+    *, member_id: int, order_id: int, return_id: int, refund_fen: int, store_id: int, actor_id: int | None
+) -> int:
+    """Reverse the points earned by the returned share of an order; returns the money value of points the
+    member had already spent (to deduct from the refund)."""
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None:
+        return 0
+    reversal = points_reverse_for_return(
+        member=member,
+        order_id=order_id,
+        return_id=return_id,
+        refund_fen=refund_fen,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+    return reversal.shortfall_fen
+
+
+def return_member_tenders(
+    *,
+    member_id: int,
+    order_id: int,
+    return_id: int,
+    refunds: Sequence[tuple[str, int]],
+    store_id: int,
+    actor_id: int | None,
+) -> None:
+    """Refund the points and stored-value shares of a return back to the member's ledgers."""
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None:
+        raise MemberNotFound()
+    for kind, amount_fen in refunds:
+        if amount_fen <= 0:
+            continue
+        if kind == "points":
+            points_redeem_refund(
+                member=member,
+                order_id=order_id,
+                return_id=return_id,
+                amount_fen=amount_fen,
+                store_id=store_id,
+                actor_id=actor_id,
+            )
+        elif kind == "stored_value":
+            wallet_refund_to_card(
+                member=member,
+                order_id=order_id,
+                return_id=return_id,
+                amount_fen=amount_fen,
+                store_id=store_id,
+                actor_id=actor_id,
+            )

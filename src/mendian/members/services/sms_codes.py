@@ -1,0 +1,142 @@
+"""One-time SMS codes for signing in and for confirming a stored-value payment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mendian.core.money import yuan_str
+from mendian.members import crypto
+from mendian.members.errors import (
+    MemberPhoneTaken,
+    PhoneInvalid,
+    SmsCodeInvalid,
+    SmsRateLimited,
+    WalletInsufficient,
+)
+from mendian.members.models import Member, SmsCode
+from mendian.members.selectors import member_phone, program_get
+from mendian.members.services.profiles import member_register
+
+SMS_CODE_MAX_ATTEMPTS = 5
+WALLET_SMS_PURPOSE = "wallet"
+
+
+@transaction.atomic
+def sms_code_request(*, phone: str, purpose: str = "login", amount_fen: int | None = None) -> None:
+    """Send a 6-digit code: at most one per resend interval and a daily number per phone; only its keyed
+    hash is stored. The SMS goes out after commit. With `amount_fen` it confirms a stored-value payment."""
+    normalized = crypto.phone_normalize(phone)
+    if normalized is None:
+        raise PhoneInvalid()
+    program = program_get()
+    index = crypto.phone_blind_index(normalized)
+    now = timezone.now()
+    recent = SmsCode.objects.filter(phone_index=index, created_at__gte=now - dt.timedelta(days=1))
+    if recent.filter(created_at__gte=now - dt.timedelta(seconds=program.sms_resend_seconds)).exists():
+        raise SmsRateLimited(details={"retry_after_seconds": program.sms_resend_seconds})
+    if recent.count() >= program.sms_daily_limit:
+        raise SmsRateLimited(details={"retry_after_seconds": 86400})
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    SmsCode.objects.create(
+        phone_index=index,
+        code_hash=crypto.secret_hash(f"{index}:{code}"),
+        purpose=purpose,
+        expires_at=now + dt.timedelta(seconds=program.sms_code_ttl_seconds),
+    )
+    minutes = max(program.sms_code_ttl_seconds // 60, 1)
+    if amount_fen is None:
+        text = _("Your Mendian verification code is %(code)s, valid for %(minutes)s minutes.") % {
+            "code": code,
+            "minutes": minutes,
+        }
+    else:
+        text = _(
+            "Your code to pay ¥%(amount)s with stored value is %(code)s, valid for %(minutes)s minutes. "
+            "Do not tell anyone but the cashier."
+        ) % {"code": code, "minutes": minutes, "amount": yuan_str(amount_fen)}
+    transaction.on_commit(lambda: _sms_deliver(phone=normalized, index=index, text=text, purpose=purpose))
+
+
+def wallet_sms_code_request(*, member: Member, amount_fen: int) -> None:
+    """The till's alternative to the live member code: text a one-time code to the member's phone that
+    confirms one stored-value payment (same rate limits as sign-in codes)."""
+    if amount_fen <= 0:
+        raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
+    sms_code_request(phone=member_phone(member), purpose=WALLET_SMS_PURPOSE, amount_fen=amount_fen)
+
+
+def _wallet_sms_confirmed(*, member: Member, code: str) -> bool:
+    """A stored-value SMS code is good once. Wrong tries are counted in the cache as well, because a
+    refused payment rolls back the checkout's transaction (and with it the attempts counted in the row)."""
+    key = f"members:wallet-sms-fails:{member.phone_index}"
+    if (cache.get(key) or 0) >= SMS_CODE_MAX_ATTEMPTS:
+        return False
+    try:
+        sms_code_verify(phone=member_phone(member), code=code, purpose=WALLET_SMS_PURPOSE)
+    except SmsCodeInvalid:
+        cache.add(key, 0, timeout=3600)
+        cache.incr(key)
+        return False
+    return True
+
+
+def _sms_deliver(*, phone: str, index: str, text: str, purpose: str, is_marketing: bool = False) -> None:
+    from mendian.notifications.sms import SmsMessage, sms_provider
+
+    sms_provider().send(
+        SmsMessage(
+            phone=phone,
+            recipient_key=index,
+            recipient_masked=crypto.phone_mask(phone),
+            text=text,
+            purpose=purpose,
+            is_marketing=is_marketing,
+        )
+    )
+
+
+def sms_code_verify(*, phone: str, code: str, purpose: str = "login") -> str:
+    """Check a code (few tries, unexpired, once); returns the phone's blind index."""
+    normalized = crypto.phone_normalize(phone)
+    if normalized is None:
+        raise PhoneInvalid()
+    index = crypto.phone_blind_index(normalized)
+    with transaction.atomic():
+        sms = (
+            SmsCode.objects.select_for_update()
+            .filter(phone_index=index, purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-id")
+            .first()
+        )
+        if sms is None or sms.attempts >= SMS_CODE_MAX_ATTEMPTS:
+            raise SmsCodeInvalid()
+        SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
+        if not crypto.code_verify_secret(f"{index}:{(code or '').strip()}", sms.code_hash):
+            wrong = True
+        else:
+            wrong = not SmsCode.objects.filter(pk=sms.pk, used_at__isnull=True).update(used_at=timezone.now())
+    if wrong:
+        raise SmsCodeInvalid()
+    return index
+
+
+def member_sign_in_by_sms(
+    *, phone: str, code: str, referral_code: str = "", channel: str = Member.Channel.SELF_SERVICE
+) -> tuple[Member, bool]:
+    """Member-centre sign-in: a valid code signs in, registering the phone when it is new (through
+    `channel`: the member centre itself or a receipt's claim QR)."""
+    index = sms_code_verify(phone=phone, code=code)
+    member = Member.objects.filter(phone_index=index).first()
+    if member is not None:
+        return member, False
+    try:
+        return member_register(phone=phone, channel=channel, referral_code=referral_code), True
+    except MemberPhoneTaken:
+        return Member.objects.get(phone_index=index), False

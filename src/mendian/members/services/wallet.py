@@ -1,0 +1,262 @@
+"""Stored value: top-ups, verified debits, refunds to the card and closing a card's balance."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from mendian.core.money import round_half_up
+from mendian.core.services import audit_record
+from mendian.members.errors import (
+    LedgerBusy,
+    MemberCodeExpired,
+    MemberCodeInvalid,
+    MemberNotFound,
+    WalletInsufficient,
+    WalletLimitExceeded,
+    WalletVerificationRequired,
+)
+from mendian.members.models import LoyaltyProgram, Member, TopUpPlan, WalletAccount, WalletEntry
+from mendian.members.selectors import program_get
+from mendian.members.services.member_codes import member_code_resolve
+from mendian.members.services.sms_codes import _wallet_sms_confirmed
+
+# A live code shown at the till may be used to confirm a stored-value payment a little later in the sale.
+MEMBER_CODE_CONFIRM_SECONDS = 15 * 60
+SMS_CODE_PATTERN = re.compile(r"\d{6}")
+
+
+def _wallet_lock(member: Member | int) -> WalletAccount:
+    member_id = member if isinstance(member, int) else member.pk
+    account = WalletAccount.objects.select_for_update().filter(member_id=member_id).first()
+    if account is None:
+        raise MemberNotFound()
+    return account
+
+
+def _wallet_write(
+    *, account: WalletAccount, principal_fen: int, bonus_fen: int, kind: str, **entry_fields: Any
+) -> WalletEntry:
+    new_principal = account.principal_fen + principal_fen
+    new_bonus = account.bonus_fen + bonus_fen
+    if new_principal < 0 or new_bonus < 0:
+        raise WalletInsufficient(details={"balance_fen": account.balance_fen})
+    updated = WalletAccount.objects.filter(
+        pk=account.pk, principal_fen=account.principal_fen, bonus_fen=account.bonus_fen
+    ).update(principal_fen=new_principal, bonus_fen=new_bonus)
+    if updated != 1:
+        raise LedgerBusy()
+    account.principal_fen, account.bonus_fen = new_principal, new_bonus
+    return WalletEntry.objects.create(
+        account=account,
+        kind=kind,
+        principal_fen=principal_fen,
+        bonus_fen=bonus_fen,
+        principal_after_fen=new_principal,
+        bonus_after_fen=new_bonus,
+        **entry_fields,
+    )
+
+
+@transaction.atomic
+def wallet_top_up(
+    *,
+    member: Member,
+    payment_method: str,
+    plan: TopUpPlan | None = None,
+    amount_fen: int = 0,
+    bonus_fen: int = 0,
+    client_top_up_id: str = "",
+    store_id: int | None = None,
+    actor_id: int | None = None,
+) -> WalletEntry:
+    """Add money (principal) and the plan's bonus apart; refuses to go above the card's legal maximum.
+    A top-up is a liability, not revenue. A repeat with the same client id returns the first entry."""
+    if client_top_up_id:
+        existing = WalletEntry.objects.filter(
+            account__member=member,
+            kind=WalletEntry.Kind.TOP_UP,
+            source_type="top_up",
+            source_id=client_top_up_id,
+        ).first()
+        if existing is not None:
+            return existing
+    if plan is not None:
+        amount_fen, bonus_fen = plan.amount_fen, plan.bonus_fen
+    if amount_fen <= 0 or bonus_fen < 0:
+        raise WalletLimitExceeded(_("The top-up amount must be positive."), code="top_up_invalid")
+    program = program_get()
+    account = _wallet_lock(member)
+    if account.balance_fen + amount_fen + bonus_fen > program.wallet_max_balance_fen:
+        raise WalletLimitExceeded(
+            details={"max_balance_fen": program.wallet_max_balance_fen, "balance_fen": account.balance_fen}
+        )
+    entry = _wallet_write(
+        account=account,
+        principal_fen=amount_fen,
+        bonus_fen=bonus_fen,
+        kind=WalletEntry.Kind.TOP_UP,
+        plan=plan,
+        payment_method=payment_method,
+        source_type="top_up",
+        source_id=client_top_up_id or secrets.token_hex(8),
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+    audit_record(
+        action="member.wallet_top_up",
+        obj=member,
+        after={"principal_fen": amount_fen, "bonus_fen": bonus_fen, "payment_method": payment_method},
+        actor_id=actor_id,
+        store_id=store_id,
+    )
+    return entry
+
+
+def wallet_split(*, account: WalletAccount, amount_fen: int, order: str) -> tuple[int, int]:
+    """How a spend divides into (principal, bonus) under the configured order."""
+    if order == LoyaltyProgram.WalletSpendOrder.BONUS_FIRST:
+        bonus = min(account.bonus_fen, amount_fen)
+        return amount_fen - bonus, bonus
+    if order == LoyaltyProgram.WalletSpendOrder.PROPORTIONAL and account.balance_fen:
+        principal = round_half_up(Decimal(amount_fen) * account.principal_fen / account.balance_fen)
+        principal = min(max(principal, amount_fen - account.bonus_fen), account.principal_fen)
+        return principal, amount_fen - principal
+    principal = min(account.principal_fen, amount_fen)
+    return principal, amount_fen - principal
+
+
+@transaction.atomic
+def wallet_debit(
+    *,
+    member: Member,
+    amount_fen: int,
+    order_id: str | int,
+    store_id: int | None = None,
+    member_code: str = "",
+    actor_id: int | None = None,
+) -> WalletEntry:
+    """Pay with stored value: never below zero, split into principal and bonus by the program's order.
+    Above the program's threshold the member's live code (scanned at the till) or a 6-digit code sent to
+    the member's phone (`wallet_sms_code_request`, good once) must confirm it."""
+    if amount_fen <= 0:
+        raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
+    program = program_get()
+    if amount_fen > program.wallet_code_required_above_fen:
+        verified = False
+        if SMS_CODE_PATTERN.fullmatch(member_code or ""):
+            verified = _wallet_sms_confirmed(member=member, code=member_code)
+        elif member_code:
+            try:
+                scanned, is_live = member_code_resolve(
+                    code=member_code, max_age_seconds=MEMBER_CODE_CONFIRM_SECONDS
+                )
+                verified = is_live and scanned.pk == member.pk
+            except (MemberCodeInvalid, MemberCodeExpired, MemberNotFound):
+                verified = False
+        if not verified:
+            raise WalletVerificationRequired(
+                details={"threshold_fen": program.wallet_code_required_above_fen}
+            )
+    account = _wallet_lock(member)
+    if amount_fen > account.balance_fen:
+        raise WalletInsufficient(details={"balance_fen": account.balance_fen, "requested_fen": amount_fen})
+    principal, bonus = wallet_split(account=account, amount_fen=amount_fen, order=program.wallet_spend_order)
+    return _wallet_write(
+        account=account,
+        principal_fen=-principal,
+        bonus_fen=-bonus,
+        kind=WalletEntry.Kind.SPEND,
+        source_type="order",
+        source_id=str(order_id),
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def wallet_refund_to_card(
+    *,
+    member: Member,
+    order_id: str | int,
+    return_id: str | int,
+    amount_fen: int,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+) -> WalletEntry | None:
+    """A return paid with stored value goes back to the card (not out as cash), principal and bonus in
+    the proportion the order spent them; all refunds of an order together return exactly what it spent."""
+    source_id, related_id = str(order_id), str(return_id)
+    repeat = WalletEntry.objects.filter(
+        account__member=member, kind=WalletEntry.Kind.SPEND_REFUND, source_id=source_id, related_id=related_id
+    ).first()
+    if repeat is not None or amount_fen <= 0:
+        return repeat
+    account = _wallet_lock(member)
+    spent = WalletEntry.objects.filter(
+        account=account, kind=WalletEntry.Kind.SPEND, source_type="order", source_id=source_id
+    ).aggregate(principal=Sum("principal_fen"), bonus=Sum("bonus_fen"))
+    spent_principal, spent_bonus = -(spent["principal"] or 0), -(spent["bonus"] or 0)
+    prior = WalletEntry.objects.filter(
+        account=account, kind=WalletEntry.Kind.SPEND_REFUND, source_type="order", source_id=source_id
+    ).aggregate(principal=Sum("principal_fen"), bonus=Sum("bonus_fen"))
+    prior_principal, prior_bonus = prior["principal"] or 0, prior["bonus"] or 0
+    spent_total = spent_principal + spent_bonus
+    if prior_principal + prior_bonus + amount_fen > spent_total:
+        raise WalletInsufficient(
+            _("More than the order paid with stored value."),
+            code="wallet_refund_too_much",
+            details={"refundable_fen": spent_total - prior_principal - prior_bonus},
+        )
+    cumulative = prior_principal + prior_bonus + amount_fen
+    principal = round_half_up(Decimal(spent_principal) * cumulative / spent_total) - prior_principal
+    principal = min(max(principal, 0), amount_fen)
+    return _wallet_write(
+        account=account,
+        principal_fen=principal,
+        bonus_fen=amount_fen - principal,
+        kind=WalletEntry.Kind.SPEND_REFUND,
+        source_type="order",
+        source_id=source_id,
+        related_id=related_id,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def wallet_close_refund(
+    *, member: Member, reason: str, actor_id: int | None, store_id: int | None = None
+) -> int:
+    """Refund a card's stored value: the principal goes back to the customer (the original payment), the
+    bonus is forfeited because the customer never paid it. Returns the principal to pay back."""
+    account = _wallet_lock(member)
+    principal, bonus = account.principal_fen, account.bonus_fen
+    if principal == 0 and bonus == 0:
+        return 0
+    _wallet_write(
+        account=account,
+        principal_fen=-principal,
+        bonus_fen=-bonus,
+        kind=WalletEntry.Kind.TOP_UP_REFUND,
+        reason=reason,
+        source_type="refund",
+        source_id=secrets.token_hex(8),
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+    audit_record(
+        action="member.wallet_refund",
+        obj=member,
+        before={"principal_fen": principal, "bonus_fen": bonus},
+        after={"principal_fen": 0, "bonus_fen": 0, "reason": reason},
+        actor_id=actor_id,
+        store_id=store_id,
+    )
+    return principal

@@ -213,7 +213,7 @@ def test_refund_of_stored_value_returns_principal_only_and_is_audited(member: Me
     services.wallet_top_up(member=member, amount_fen=10000, bonus_fen=2000, payment_method="cash")
     services.wallet_debit(member=member, amount_fen=3000, order_id="o1")
     refunded = services.wallet_close_refund(member=member, reason="客户退卡", actor_id=None)
-    assert refunded == 7000
+    assert refunded is not None and (refunded.principal_fen, refunded.bonus_fen) == (-7000, -2000)
     assert wallet_of(member) == (0, 0)
     assert AuditEntry.objects.filter(action="member.wallet_refund", object_id=str(member.pk)).count() == 1
 
@@ -245,7 +245,7 @@ def test_count_card_redeems_one_use_at_a_time_and_refunds_unused_pro_rata(
     assert wrong_store.value.code == "count_card_wrong_store"
     card.refresh_from_db()
     assert card.uses_left == 7
-    assert services.count_card_refund(card_id=card.pk, actor_id=None) == 35000
+    assert services.count_card_refund(card_id=card.pk, member=member, actor_id=None).value_fen == 35000
     card.refresh_from_db()
     assert (card.uses_left, card.status) == (0, "refunded")
 

@@ -1,5 +1,5 @@
 """API of the members app (mounted at /api/v1/members/): till registration and look-up, member codes,
-ledgers, top-ups, count cards, import and export."""
+ledgers, count cards, the plans sold at the till (sold through sales' prepaid documents), import and export."""
 
 from __future__ import annotations
 
@@ -13,21 +13,22 @@ from ninja.files import UploadedFile
 from mendian.core.services import audit_record
 from mendian.members import member_import, selectors, services
 from mendian.members.errors import ImportFileInvalid, MemberNotFound
-from mendian.members.models import CountCard, Member, TopUpPlan
+from mendian.members.models import CountCard, CountCardPlan, Member, MembershipCard, MembershipPlan, TopUpPlan
 from mendian.members.schemas import (
     CountCardOut,
+    CountCardPlanOut,
     CountCardRedeemIn,
     ImportReportOut,
     MemberOut,
     MemberProfileOut,
     MemberRegisterIn,
+    MembershipCardOut,
+    MembershipPlanOut,
     MemberUpdateIn,
     PointsAdjustIn,
     PointsEntryOut,
-    RefundOut,
     ResolveCodeIn,
     ResolvedMemberOut,
-    TopUpIn,
     TopUpPlanOut,
     WalletEntryOut,
     WalletSmsCodeIn,
@@ -99,6 +100,29 @@ def top_up_plans(request: HttpRequest) -> list[TopUpPlan]:
     return list(TopUpPlan.objects.filter(is_active=True))
 
 
+@router.get("/count-card-plans", response=list[CountCardPlanOut], summary="Count cards for sale")
+def count_card_plans(request: HttpRequest) -> list[CountCardPlan]:
+    permission_check(request.user, "members.view_member")
+    return list(CountCardPlan.objects.filter(is_active=True).order_by("price_fen", "id"))
+
+
+@router.get("/membership-plans", response=list[MembershipPlanOut], summary="Paid membership cards for sale")
+def membership_plans(request: HttpRequest) -> list[dict[str, Any]]:
+    permission_check(request.user, "members.view_member")
+    plans = MembershipPlan.objects.filter(is_active=True).select_related("tier").order_by("price_fen", "id")
+    return [
+        {
+            "id": plan.pk,
+            "name": plan.name,
+            "price_fen": plan.price_fen,
+            "validity_days": plan.validity_days,
+            "tier_name": plan.tier.name,
+            "tier_rank": plan.tier.rank,
+        }
+        for plan in plans
+    ]
+
+
 @router.get("/export", summary="Export members as CSV (needs members.export_member; audited)")
 def member_export(request: HttpRequest, store_id: int | None = None) -> HttpResponse:
     permission_check(request.user, "members.export_member")
@@ -138,15 +162,6 @@ def count_card_redeem(request: HttpRequest, card_id: int, payload: CountCardRede
         card_id=card_id, member=member, sku_id=payload.sku_id, store_id=store_id, actor_id=request.user.pk
     )
     return _card_out(CountCard.objects.select_related("plan").get(pk=card_id))
-
-
-@router.post("/count-cards/{card_id}/refund", response=RefundOut, summary="Refund the unused uses pro rata")
-def count_card_refund(request: HttpRequest, card_id: int) -> dict[str, int]:
-    permission_check(request.user, "members.adjust_balance")
-    refund = services.count_card_refund(
-        card_id=card_id, actor_id=request.user.pk, store_id=_store_id(request, None)
-    )
-    return {"refund_fen": refund}
 
 
 @router.get("/{member_id}", response=MemberOut, summary="One member")
@@ -202,26 +217,6 @@ def member_wallet(request: HttpRequest, member_id: int) -> list[dict[str, Any]]:
     return selectors.wallet_history(selectors.member_get(member_id))
 
 
-@router.post("/{member_id}/wallet/top-up", response={201: WalletEntryOut}, summary="Top up stored value")
-def member_top_up(request: HttpRequest, member_id: int, payload: TopUpIn) -> Status:
-    permission_check(request.user, "members.add_walletentry")
-    plan = None
-    if payload.plan_id is not None:
-        plan = TopUpPlan.objects.filter(pk=payload.plan_id, is_active=True).first()
-        if plan is None:
-            raise MemberNotFound(code="top_up_plan_not_found")
-    entry = services.wallet_top_up(
-        member=selectors.member_get(member_id),
-        plan=plan,
-        amount_fen=payload.amount_fen,
-        payment_method=payload.payment_method,
-        client_top_up_id=payload.client_top_up_id,
-        store_id=_store_id(request, None),
-        actor_id=request.user.pk,
-    )
-    return Status(201, entry)
-
-
 @router.post(
     "/{member_id}/wallet/sms-code",
     response={202: dict[str, int]},
@@ -231,6 +226,34 @@ def member_wallet_sms_code(request: HttpRequest, member_id: int, payload: Wallet
     permission_check(request.user, "members.view_member")
     services.wallet_sms_code_request(member=selectors.member_get(member_id), amount_fen=payload.amount_fen)
     return Status(202, {"amount_fen": payload.amount_fen})
+
+
+@router.get(
+    "/{member_id}/membership-card",
+    response={200: MembershipCardOut, 204: None},
+    summary="A member's paid membership card (204 when they hold none)",
+)
+def member_membership_card(request: HttpRequest, member_id: int) -> Status:
+    permission_check(request.user, "members.view_member")
+    card = (
+        MembershipCard.objects.filter(member=selectors.member_get(member_id))
+        .select_related("plan__tier")
+        .first()
+    )
+    if card is None:
+        return Status(204, None)
+    return Status(
+        200,
+        {
+            "plan_id": card.plan_id,
+            "plan_name": card.plan.name,
+            "tier_rank": card.plan.tier.rank,
+            "price_fen": card.plan.price_fen,
+            "starts_at": card.starts_at,
+            "expires_at": card.expires_at,
+            "is_valid": card.expires_at > timezone.now(),
+        },
+    )
 
 
 @router.get("/{member_id}/count-cards", response=list[CountCardOut], summary="A member's count cards")

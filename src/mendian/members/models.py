@@ -337,6 +337,12 @@ class WalletEntry(models.Model):
                 condition=Q(principal_after_fen__gte=0, bonus_after_fen__gte=0),
                 name="wallet_entry_after_not_negative",
             ),
+            # A retried top-up never credits twice: the top-up's document id is unique per card.
+            models.UniqueConstraint(
+                fields=["account", "source_type", "source_id"],
+                condition=Q(kind="top_up"),
+                name="wallet_top_up_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -511,6 +517,7 @@ class MembershipPayment(models.Model):
         BUY = "buy", _("bought")
         RENEW = "renew", _("renewed")
         UPGRADE = "upgrade", _("upgraded")
+        REFUND = "refund", _("refunded")
 
     card = models.ForeignKey(MembershipCard, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)

@@ -116,6 +116,33 @@ class TopUpPlanOut(Schema):
     bonus_fen: int
 
 
+class CountCardPlanOut(Schema):
+    id: int
+    name: str
+    price_fen: int
+    uses_qty: int
+    validity_days: int
+
+
+class MembershipPlanOut(Schema):
+    id: int
+    name: str
+    price_fen: int
+    validity_days: int
+    tier_name: str
+    tier_rank: int
+
+
+class MembershipCardOut(Schema):
+    plan_id: int
+    plan_name: str
+    tier_rank: int
+    price_fen: int
+    starts_at: dt.datetime
+    expires_at: dt.datetime
+    is_valid: bool
+
+
 class CountCardRedeemIn(Schema):
     code: str = Field(max_length=200)
     sku_id: int

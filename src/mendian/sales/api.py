@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from mendian.members import selectors as member_selectors
 from mendian.sales import selectors, services
 from mendian.sales.errors import ShiftNotOpen
 from mendian.sales.schemas import (
@@ -24,6 +25,9 @@ from mendian.sales.schemas import (
     Id,
     OrderIn,
     OrderOut,
+    PrepaidRefundIn,
+    PrepaidSaleIn,
+    PrepaidSaleOut,
     QuoteIn,
     QuoteOut,
     ReturnIn,
@@ -319,6 +323,56 @@ def held_delete(request: HttpRequest, held_id: Id) -> Status:
     permission_check(request.user, "sales.delete_heldorder")
     services.held_delete(held=selectors.held_get(request.user, held_id))
     return Status(204, None)
+
+
+# Stored value and cards ------------------------------------------------------------------------
+
+
+@router.post(
+    "/prepaid",
+    response={200: PrepaidSaleOut, 201: PrepaidSaleOut},
+    summary="Sell stored value, a count card or a paid membership card for cash or card (idempotent)",
+)
+def prepaid_sell(request: HttpRequest, payload: PrepaidSaleIn) -> Status:
+    permission_check(request.user, "sales.add_prepaidsale")
+    register = selectors.register_for_sale(request.user, payload.register_id)
+    sale, created = services.prepaid_sell(
+        user=request.user,
+        register=register,
+        client_id=str(payload.client_id),
+        member=member_selectors.member_get(payload.member_id),
+        item=services.PrepaidItem(kind=payload.kind, plan_id=payload.plan_id, amount_fen=payload.amount_fen),
+        tenders=_tender_inputs(payload.tenders),
+    )
+    return Status(201 if created else 200, selectors.prepaid_out(sale))
+
+
+@router.post(
+    "/prepaid/refunds",
+    response={200: PrepaidSaleOut, 201: PrepaidSaleOut},
+    summary="Pay back stored value, a count card or a paid card in cash or to a card (idempotent)",
+)
+def prepaid_refund(request: HttpRequest, payload: PrepaidRefundIn) -> Status:
+    permission_check(request.user, "sales.add_prepaidsale")
+    register = selectors.register_for_sale(request.user, payload.register_id)
+    sale, created = services.prepaid_refund(
+        user=request.user,
+        register=register,
+        client_id=str(payload.client_id),
+        member=member_selectors.member_get(payload.member_id),
+        kind=payload.kind,
+        count_card_id=payload.count_card_id,
+        tender=_tender_inputs([payload.tender])[0],
+        reason=payload.reason,
+        authorizer=_authorizer_input(payload.authorizer),
+    )
+    return Status(201 if created else 200, selectors.prepaid_out(sale))
+
+
+@router.get("/prepaid/{sale_id}", response=PrepaidSaleOut, summary="One stored value or card sale")
+def prepaid_get(request: HttpRequest, sale_id: Id) -> dict[str, Any]:
+    permission_check(request.user, "sales.view_prepaidsale")
+    return selectors.prepaid_out(selectors.prepaid_get(request.user, sale_id))
 
 
 # Shifts ----------------------------------------------------------------------------------------

@@ -120,3 +120,8 @@ class OrderAlreadyClaimed(Conflict):
 class OrderNotClaimable(DomainError):
     code = "order_not_claimable"
     default_message = _("The points of this order cannot be claimed (training, voided or returned sale).")
+
+
+class PrepaidInvalid(DomainError):
+    code = "prepaid_invalid"
+    default_message = _("This stored value or card sale is not valid.")

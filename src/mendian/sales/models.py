@@ -60,6 +60,11 @@ class Shift(models.Model):
     no_sale_count = models.PositiveIntegerField(_("drawer opens without sale"), default=0)
     by_tender = models.JSONField(_("sales by tender"), default=dict, blank=True)
     refunds_by_tender = models.JSONField(_("refunds by tender"), default=dict, blank=True)
+    prepaid_count = models.PositiveIntegerField(_("stored value and card sales"), default=0)
+    prepaid_in_fen = models.BigIntegerField(_("stored value and cards sold (fen)"), default=0)
+    prepaid_out_fen = models.BigIntegerField(_("stored value and cards refunded (fen)"), default=0)
+    prepaid_by_kind = models.JSONField(_("stored value and cards by kind"), default=dict, blank=True)
+    prepaid_by_tender = models.JSONField(_("stored value and cards by tender"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("shift")
@@ -404,6 +409,129 @@ class ReturnTender(models.Model):
         verbose_name_plural = _("refund tenders")
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="return_tender_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount_fen}"
+
+
+class PrepaidSale(models.Model):
+    """Money a member pays in advance, or gets back, at a till: stored value (top-up, with a plan's bonus),
+    a count card, a paid membership card (buy, renew, upgrade) and their refunds.
+
+    It is a liability, not goods revenue, so it never counts in the shift's sales; it has its own tenders,
+    cash-drawer entries and shift rollup (`prepaid_*`), and prints its own receipt. Created once per
+    `client_id` (the till's UUID); a repeat returns the first document."""
+
+    class Kind(models.TextChoices):
+        TOP_UP = "top_up", _("stored value top-up")
+        COUNT_CARD = "count_card", _("count card sale")
+        MEMBERSHIP_BUY = "membership_buy", _("paid membership card")
+        MEMBERSHIP_RENEW = "membership_renew", _("paid membership renewal")
+        MEMBERSHIP_UPGRADE = "membership_upgrade", _("paid membership upgrade")
+        TOP_UP_REFUND = "top_up_refund", _("stored value refund")
+        COUNT_CARD_REFUND = "count_card_refund", _("count card refund")
+        MEMBERSHIP_REFUND = "membership_refund", _("paid membership refund")
+
+    REFUND_KINDS = frozenset({"top_up_refund", "count_card_refund", "membership_refund"})
+
+    store = models.ForeignKey("stores.Store", verbose_name=_("store"), on_delete=models.PROTECT)
+    register = models.ForeignKey("stores.Register", verbose_name=_("register"), on_delete=models.PROTECT)
+    shift = models.ForeignKey(
+        Shift,
+        verbose_name=_("shift"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="prepaid",
+    )
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("cashier"), on_delete=models.PROTECT, related_name="+"
+    )
+    authorizer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("authorized by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("member"), on_delete=models.PROTECT, related_name="+"
+    )
+    client_id = models.UUIDField(_("client document id"), unique=True)
+    number = models.CharField(_("number"), max_length=40)
+    business_date = models.DateField(_("business date"))
+    is_training = models.BooleanField(_("training"), default=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    description = models.CharField(_("description"), max_length=200)
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    bonus_fen = models.BigIntegerField(_("stored value bonus (fen)"), default=0)
+    paid_fen = models.BigIntegerField(_("handed over (fen)"), default=0)
+    change_fen = models.BigIntegerField(_("change (fen)"), default=0)
+    plan_id = models.BigIntegerField(_("plan"), null=True, blank=True)
+    source_id = models.CharField(_("member ledger document"), max_length=64, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    receipt_token = models.CharField(_("receipt token"), max_length=32, unique=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stored value and card sale")
+        verbose_name_plural = _("stored value and card sales")
+        ordering = ["-id"]
+        permissions = [("refund_prepaidsale", _("Can pay back stored value and cards"))]
+        indexes = [models.Index(fields=["store", "business_date"], name="prepaid_store_day_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "number"], name="prepaid_number_unique_per_store"),
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="prepaid_amount_not_negative"),
+            models.CheckConstraint(condition=Q(bonus_fen__gte=0), name="prepaid_bonus_not_negative"),
+            models.CheckConstraint(condition=Q(change_fen__gte=0), name="prepaid_change_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_refund(self) -> bool:
+        return self.kind in self.REFUND_KINDS
+
+    @property
+    def receipt_url(self) -> str:
+        return f"/r/{self.receipt_token}/"
+
+
+class PrepaidTender(models.Model):
+    """One payment towards (or, for a refund, out of) a prepaid sale. Never stored value or points:
+    stored value is not bought with stored value. Card tenders keep only the reference and last 4 digits."""
+
+    sale = models.ForeignKey(
+        PrepaidSale,
+        verbose_name=_("stored value and card sale"),
+        on_delete=models.CASCADE,
+        related_name="tenders",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=TenderKind.choices)
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    tendered_fen = models.BigIntegerField(_("handed over (fen)"), default=0)
+    change_fen = models.BigIntegerField(_("change (fen)"), default=0)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    card_last4 = models.CharField(_("card last 4 digits"), max_length=4, blank=True)
+    approval_code = models.CharField(_("approval code"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("stored value and card sale tender")
+        verbose_name_plural = _("stored value and card sale tenders")
+        ordering = ["sale", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="prepaid_tender_amount_positive"),
+            models.CheckConstraint(condition=Q(change_fen__gte=0), name="prepaid_tender_change_not_negative"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["cash", "card"]), name="prepaid_tender_cash_or_card"
+            ),
+            models.CheckConstraint(
+                condition=Q(change_fen=0) | Q(kind="cash"), name="prepaid_tender_change_only_cash"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -93,6 +93,7 @@ class Receipt:
     is_training: bool = False
     is_reprint: bool = False
     is_refund: bool = False
+    info_rows: tuple[tuple[str, str], ...] = ()  # (label, value) under the payments, e.g. a top-up's bonus
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -273,6 +274,76 @@ def receipt_from_return(ret: Any, *, is_reprint: bool = False) -> Receipt:
     )
 
 
+def receipt_from_prepaid(
+    sale: Any, *, member_label: str = "", receipt_url: str = "", is_reprint: bool = False
+) -> Receipt:
+    """Read a stored value or card sale (or its refund) into a receipt: one line for what was sold, and
+    for stored value the principal, the bonus and the balance after apart."""
+    store = sale.store
+    cashier = getattr(sale, "cashier", None)
+    profile = getattr(cashier, "staff", None) if cashier is not None else None
+    tenders = tuple(
+        ReceiptTender(
+            kind=tender.kind,
+            label=tender_label(tender.kind),
+            amount_fen=tender.amount_fen,
+            detail=tender_detail(tender),
+            tendered_fen=tender.tendered_fen,
+        )
+        for tender in sale.tenders.all()
+    )
+    info: list[tuple[str, str]] = []
+    details = sale.details or {}
+    if sale.kind == "top_up":
+        info.append((pgettext("receipt", "Stored value paid in"), yuan_str(sale.amount_fen)))
+        info.append((pgettext("receipt", "Bonus"), yuan_str(sale.bonus_fen)))
+        info.append((pgettext("receipt", "Credited to the card"), yuan_str(sale.amount_fen + sale.bonus_fen)))
+    elif sale.kind == "top_up_refund":
+        info.append((pgettext("receipt", "Principal paid back"), yuan_str(sale.amount_fen)))
+        if sale.bonus_fen:
+            info.append((pgettext("receipt", "Bonus forfeited"), yuan_str(sale.bonus_fen)))
+    if "balance_after_fen" in details:
+        info.append(
+            (pgettext("receipt", "Stored value balance"), yuan_str(int(details["balance_after_fen"])))
+        )
+    if "uses" in details:
+        info.append((pgettext("receipt", "Uses"), str(details["uses"])))
+    if "uses_refunded" in details:
+        info.append((pgettext("receipt", "Uses refunded"), str(details["uses_refunded"])))
+    if "expires_at" in details:
+        info.append((pgettext("receipt", "Valid until"), str(details["expires_at"])[:10]))
+    line = ReceiptLine(
+        name=sale.description,
+        qty=1,
+        unit_price_fen=sale.amount_fen,
+        list_price_fen=sale.amount_fen,
+        discount_fen=0,
+        total_fen=sale.amount_fen,
+    )
+    return Receipt(
+        store_name=store.name,
+        store_address=store.address,
+        store_phone=store.phone,
+        register_name=sale.register.name if getattr(sale, "register_id", None) else "",
+        order_number=sale.number,
+        created_at=sale.created_at,
+        cashier_name=getattr(profile, "display_name", "") or (str(cashier) if cashier is not None else ""),
+        lines=(line,),
+        subtotal_fen=sale.amount_fen,
+        discount_fen=0,
+        total_fen=sale.amount_fen,
+        paid_fen=sale.paid_fen,
+        change_fen=sale.change_fen,
+        tenders=tenders,
+        member_label=member_label,
+        note=sale.reason or "",
+        receipt_url=receipt_url,
+        is_reprint=is_reprint,
+        is_refund=sale.is_refund,
+        info_rows=tuple(info),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Plain text layout (shared by ESC/POS; also handy to read in tests and logs)
 
@@ -385,6 +456,9 @@ def receipt_rows(receipt: Receipt) -> list[ReceiptRow]:
             rows.append(ReceiptRow("", tender.detail, indent=True))
     if receipt.change_fen:
         rows.append(ReceiptRow("", pgettext("receipt", "Change"), yuan_str(receipt.change_fen)))
+    if receipt.info_rows:
+        rows.append(ReceiptRow("rule"))
+        rows.extend(ReceiptRow("", label, value) for label, value in receipt.info_rows)
     if receipt.note:
         rows.append(ReceiptRow("rule"))
         rows.append(ReceiptRow("", _("Note: %(note)s") % {"note": receipt.note}))

@@ -260,6 +260,11 @@ class ShiftReportOut(Schema):
     paid_in_fen: int
     paid_out_fen: int
     no_sale_count: int
+    prepaid_count: int
+    prepaid_in_fen: int
+    prepaid_out_fen: int
+    prepaid_by_kind: dict[str, int]
+    prepaid_by_tender: dict[str, int]
     cash_expected_fen: int
     cash_counted_fen: int | None
     variance_fen: int | None
@@ -286,6 +291,11 @@ class DailyCloseOut(Schema):
     float_fen: int
     by_tender: dict[str, int]
     refunds_by_tender: dict[str, int]
+    prepaid_count: int
+    prepaid_in_fen: int
+    prepaid_out_fen: int
+    prepaid_by_kind: dict[str, int]
+    prepaid_by_tender: dict[str, int]
     cash_expected_fen: int
     cash_counted_fen: int
     variance_fen: int
@@ -382,3 +392,71 @@ class ExchangeQuoteOut(Schema):
     net_fen: int = Field(
         description="due_fen − refund_back_fen: positive the customer pays, negative they get money back."
     )
+
+
+class PrepaidTenderIn(Schema):
+    kind: Literal["cash", "card"]
+    amount_fen: int = Field(ge=0, le=MAX_FEN)
+    tendered_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
+    reference: str = Field(default="", max_length=64)
+    card_last4: str = Field(default="", pattern=r"^(\d{4})?$")
+    approval_code: str = Field(default="", max_length=32)
+
+
+class PrepaidSaleIn(Schema):
+    """Sell stored value (a top-up plan, or an amount), a count card or a paid membership card."""
+
+    client_id: UUID
+    register_id: Id
+    member_id: Id
+    kind: Literal["top_up", "count_card", "membership_buy", "membership_renew", "membership_upgrade"]
+    plan_id: Id | None = None
+    amount_fen: int = Field(default=0, ge=0, le=MAX_FEN)
+    tenders: list[PrepaidTenderIn] = Field(min_length=1, max_length=10)
+
+
+class PrepaidRefundIn(Schema):
+    """Pay back a stored-value card's principal, a count card's unused uses or a paid card's unused time."""
+
+    client_id: UUID
+    register_id: Id
+    member_id: Id
+    kind: Literal["top_up_refund", "count_card_refund", "membership_refund"]
+    count_card_id: Id | None = None
+    tender: PrepaidTenderIn
+    reason: str = Field(min_length=1, max_length=200)
+    authorizer: AuthorizerIn | None = None
+
+
+class PrepaidTenderOut(Schema):
+    kind: str
+    amount_fen: int
+    tendered_fen: int
+    change_fen: int
+    reference: str
+    card_last4: str
+
+
+class PrepaidSaleOut(Schema):
+    id: int
+    number: str
+    client_id: str
+    kind: str
+    kind_label: str
+    is_refund: bool
+    description: str
+    store_id: int
+    register_id: int
+    shift_id: int | None
+    cashier_id: int
+    member_id: int
+    business_date: date
+    amount_fen: int
+    bonus_fen: int
+    paid_fen: int
+    change_fen: int
+    reason: str
+    details: dict[str, object]
+    tenders: list[PrepaidTenderOut]
+    receipt_url: str
+    created_at: datetime

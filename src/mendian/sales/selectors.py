@@ -26,6 +26,7 @@ from mendian.sales.models import (
     Order,
     OrderLine,
     OrderTender,
+    PrepaidSale,
     Return,
     Shift,
 )
@@ -432,6 +433,11 @@ def shift_report(shift: Shift) -> dict[str, Any]:
         "paid_in_fen": shift.paid_in_fen,
         "paid_out_fen": shift.paid_out_fen,
         "no_sale_count": shift.no_sale_count,
+        "prepaid_count": shift.prepaid_count,
+        "prepaid_in_fen": shift.prepaid_in_fen,
+        "prepaid_out_fen": shift.prepaid_out_fen,
+        "prepaid_by_kind": dict(shift.prepaid_by_kind),
+        "prepaid_by_tender": dict(shift.prepaid_by_tender),
         "cash_expected_fen": shift.cash_balance_fen,
         "cash_counted_fen": shift.cash_counted_fen,
         "variance_fen": shift.variance_fen,
@@ -452,6 +458,9 @@ ROLLUP_FIELDS = (
     "paid_out_fen",
     "no_sale_count",
     "float_fen",
+    "prepaid_count",
+    "prepaid_in_fen",
+    "prepaid_out_fen",
 )
 
 
@@ -461,9 +470,13 @@ def daily_close(store: Store, business_date: date) -> dict[str, Any]:
     totals: dict[str, Any] = {name: sum(getattr(shift, name) for shift in shifts) for name in ROLLUP_FIELDS}
     by_tender: Counter[str] = Counter()
     refunds_by_tender: Counter[str] = Counter()
+    prepaid_by_kind: Counter[str] = Counter()
+    prepaid_by_tender: Counter[str] = Counter()
     for shift in shifts:
         by_tender.update(shift.by_tender)
         refunds_by_tender.update(shift.refunds_by_tender)
+        prepaid_by_kind.update(shift.prepaid_by_kind)
+        prepaid_by_tender.update(shift.prepaid_by_tender)
     closed = [shift for shift in shifts if shift.closed_at is not None]
     return {
         "store_id": store.pk,
@@ -474,10 +487,57 @@ def daily_close(store: Store, business_date: date) -> dict[str, Any]:
         "net_sales_fen": totals["sales_fen"] - totals["refunds_fen"],
         "by_tender": dict(by_tender),
         "refunds_by_tender": dict(refunds_by_tender),
+        "prepaid_by_kind": dict(prepaid_by_kind),
+        "prepaid_by_tender": dict(prepaid_by_tender),
         "cash_expected_fen": sum(shift.cash_balance_fen for shift in shifts),
         "cash_counted_fen": sum(shift.cash_counted_fen or 0 for shift in closed),
         "variance_fen": sum(shift.variance_fen or 0 for shift in closed),
         "shifts": [shift_report(shift) for shift in shifts],
+    }
+
+
+def prepaid_get(user: object, sale_id: int) -> PrepaidSale:
+    sale = scope_to_stores(PrepaidSale.objects.all(), user).filter(pk=sale_id).first()
+    if sale is None:
+        raise NotFound()
+    return sale
+
+
+def prepaid_out(sale: PrepaidSale) -> dict[str, Any]:
+    """The API shape of a stored value or card sale (one query for its tenders)."""
+    return {
+        "id": sale.pk,
+        "number": sale.number,
+        "client_id": str(sale.client_id),
+        "kind": sale.kind,
+        "kind_label": str(PrepaidSale.Kind(sale.kind).label),
+        "is_refund": sale.is_refund,
+        "description": sale.description,
+        "store_id": sale.store_id,
+        "register_id": sale.register_id,
+        "shift_id": sale.shift_id,
+        "cashier_id": sale.cashier_id,
+        "member_id": sale.member_id,
+        "business_date": sale.business_date,
+        "amount_fen": sale.amount_fen,
+        "bonus_fen": sale.bonus_fen,
+        "paid_fen": sale.paid_fen,
+        "change_fen": sale.change_fen,
+        "reason": sale.reason,
+        "details": sale.details,
+        "tenders": [
+            {
+                "kind": tender.kind,
+                "amount_fen": tender.amount_fen,
+                "tendered_fen": tender.tendered_fen,
+                "change_fen": tender.change_fen,
+                "reference": tender.reference,
+                "card_last4": tender.card_last4,
+            }
+            for tender in sale.tenders.order_by("id")
+        ],
+        "receipt_url": sale.receipt_url,
+        "created_at": sale.created_at,
     }
 
 

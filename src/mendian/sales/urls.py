@@ -14,6 +14,7 @@ urlpatterns = [
     path("pos/orders/find/", views.order_find, name="order_find"),
     path("pos/drawer/open/", views.drawer_open_view, name="drawer_open"),
     path("pos/returns/<int:return_id>/print/", views.return_print_view, name="return_print"),
+    path("pos/prepaid/<int:sale_id>/print/", views.prepaid_print_view, name="prepaid_print"),
     path("r/claim/<str:token>/", claim_views.claim_page, name="order_claim"),
     path("r/claim/<str:token>/qr.svg", claim_views.claim_qr, name="order_claim_qr"),
     path("r/<str:receipt_token>/", views.receipt_page, name="receipt"),

@@ -22,7 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 from mendian.core.api_errors import error_response
 from mendian.core.errors import DomainError
 from mendian.sales.printing import drawer_open, receipt_print, receipt_reprint_record
-from mendian.sales.receipt_render import receipt_from_order, receipt_from_return, receipt_pdf
+from mendian.sales.receipt_render import (
+    Receipt,
+    receipt_from_order,
+    receipt_from_prepaid,
+    receipt_from_return,
+    receipt_pdf,
+)
 from mendian.stores.selectors import permission_check, scope_to_stores
 
 RECEIPT_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -83,6 +89,25 @@ def pos_strings() -> dict[str, str]:
         "unreceipted_forbidden": _("Returns without receipt need a manager: sign in as one."),
         "exchange_cart_empty": _("Scan the new items into the cart first."),
         "exchange_done": _("Exchanged: new order %(number)s."),
+        "prepaid_member_first": _("Attach the member first: scan their code or type their phone."),
+        "prepaid_amount_invalid": _("Enter an amount in yuan, e.g. 100 or 12.50."),
+        "prepaid_top_up": _("Stored value top-up"),
+        "prepaid_plan_bonus": _("Pay %(pay)s, get %(bonus)s extra"),
+        "prepaid_uses": _("%(uses)s uses, valid %(days)s days"),
+        "prepaid_days": _("valid %(days)s days"),
+        "prepaid_upgrade_for": _("Upgrade for %(amount)s"),
+        "prepaid_reason_needed": _("Give a reason for paying back."),
+        "prepaid_choose_card": _("Choose the count card to pay back."),
+        "prepaid_paid": _("Paid"),
+        "prepaid_paid_back": _("Paid back"),
+        "prepaid_kind_top_up": _("stored value top-up"),
+        "prepaid_kind_count_card": _("count card sale"),
+        "prepaid_kind_membership_buy": _("paid membership card"),
+        "prepaid_kind_membership_renew": _("paid membership renewal"),
+        "prepaid_kind_membership_upgrade": _("paid membership upgrade"),
+        "prepaid_kind_top_up_refund": _("stored value refund"),
+        "prepaid_kind_count_card_refund": _("count card refund"),
+        "prepaid_kind_membership_refund": _("paid membership refund"),
     }
 
 
@@ -108,7 +133,7 @@ def pos_page(request: HttpRequest) -> HttpResponse:
 def exceptions_page(request: HttpRequest) -> HttpResponse:
     """The manager's page: the till's exception log and the store's daily close. Like the till, it
     reads the JSON API with the bearer token of the PIN sign-in kept in this browser tab."""
-    from mendian.sales.models import ExceptionLog
+    from mendian.sales.models import ExceptionLog, PrepaidSale
 
     context = {
         "kinds": list(ExceptionLog.Kind.choices),
@@ -123,6 +148,7 @@ def exceptions_page(request: HttpRequest) -> HttpResponse:
             "tender_points": _("Points"),
             "tender_stored_value": _("Stored value"),
             **{f"kind_{value}": str(label) for value, label in ExceptionLog.Kind.choices},
+            **{f"prepaid_{value}": str(label) for value, label in PrepaidSale.Kind.choices},
         },
         "config": {"api": "/api/v1", "posUrl": reverse("sales:pos")},
     }
@@ -193,19 +219,46 @@ def _order_for_receipt(**lookup: Any) -> Any:
 
 
 def _receipt_order(receipt_token: str) -> Any:
-    """The order behind an e-receipt link, or 404: anyone holding the unguessable token may read it."""
+    """The order (or stored value and card sale) behind an e-receipt link, or 404: anyone holding the
+    unguessable token may read it."""
     if not RECEIPT_TOKEN_PATTERN.match(receipt_token):
         raise Http404
-    order = _order_for_receipt(receipt_token=receipt_token)
+    order = _order_for_receipt(receipt_token=receipt_token) or _prepaid_for_receipt(
+        receipt_token=receipt_token
+    )
     if order is None:
         raise Http404
     return order
 
 
+def _prepaid_for_receipt(**lookup: Any) -> Any:
+    from mendian.sales.models import PrepaidSale
+
+    return (
+        PrepaidSale.objects.select_related("store", "register", "cashier__staff", "member")
+        .prefetch_related("tenders")
+        .filter(**lookup)
+        .first()
+    )
+
+
+def _receipt_of(document: Any, *, receipt_url: str, is_reprint: bool = False) -> Receipt:
+    from mendian.sales.models import PrepaidSale
+
+    if isinstance(document, PrepaidSale):
+        return receipt_from_prepaid(
+            document,
+            member_label="****" + document.member.card_no[-4:],
+            receipt_url=receipt_url,
+            is_reprint=is_reprint,
+        )
+    return receipt_from_order(document, receipt_url=receipt_url, is_reprint=is_reprint)
+
+
 def receipt_page(request: HttpRequest, receipt_token: str) -> HttpResponse:
     """The public e-receipt: anyone holding the unguessable link may read it, nobody else finds it."""
     order = _receipt_order(receipt_token)
-    receipt = receipt_from_order(
+    receipt = _receipt_of(
         order, receipt_url=request.build_absolute_uri(), is_reprint=request.GET.get("reprint") == "1"
     )
     paper_mm = 58 if request.GET.get("paper") == "58" else 80
@@ -226,7 +279,7 @@ def receipt_pdf_view(request: HttpRequest, receipt_token: str) -> HttpResponse:
     """The e-receipt as a PDF to keep (for an expense claim, say): the same receipt, the same token."""
     order = _receipt_order(receipt_token)
     receipt_url = request.build_absolute_uri(reverse("sales:receipt", args=[receipt_token]))
-    receipt = receipt_from_order(order, receipt_url=receipt_url)
+    receipt = _receipt_of(order, receipt_url=receipt_url)
     paper_mm = 58 if request.GET.get("paper") == "58" else 80
     response = HttpResponse(receipt_pdf(receipt, paper_width_mm=paper_mm), content_type="application/pdf")
     # Order numbers are ASCII (register code, date, sequence); anything else is kept out of the header.
@@ -244,7 +297,12 @@ def receipt_qr(request: HttpRequest, receipt_token: str) -> HttpResponse:
 
     if not RECEIPT_TOKEN_PATTERN.match(receipt_token):
         raise Http404
-    if not _order_model().objects.filter(receipt_token=receipt_token).exists():
+    from mendian.sales.models import PrepaidSale
+
+    if not (
+        _order_model().objects.filter(receipt_token=receipt_token).exists()
+        or PrepaidSale.objects.filter(receipt_token=receipt_token).exists()
+    ):
         raise Http404
     url = request.build_absolute_uri(reverse("sales:receipt", args=[receipt_token]))
     image = qrcode.make(url, image_factory=SvgPathImage, box_size=10, border=2)
@@ -334,6 +392,40 @@ def return_print_view(request: HttpRequest, return_id: int) -> HttpResponse:
     )
     return JsonResponse(
         {"printed": result.printed, "has_printer": bool(register.printer_url), "error": result.error},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_POST
+def prepaid_print_view(request: HttpRequest, sale_id: int) -> HttpResponse:
+    """Print the receipt of a stored value or card sale (or refund) on the register's printer."""
+    from mendian.sales.models import PrepaidSale
+
+    user = _api_user(request)
+    if user is None:
+        return error_response(401, "unauthenticated", _("Sign in first."))
+    try:
+        permission_check(user, "sales.view_prepaidsale")
+    except DomainError as error:
+        return error_response(error.status, error.code, error.message, error.details)
+    visible = scope_to_stores(PrepaidSale.objects.all(), user).filter(pk=sale_id).values_list("pk", flat=True)
+    sale = _prepaid_for_receipt(pk__in=visible)
+    if sale is None:
+        return error_response(404, "not_found", _("Not found."))
+    register = getattr(request, "mendian_register", None) or sale.register
+    receipt_url = request.build_absolute_uri(reverse("sales:receipt", args=[sale.receipt_token]))
+    result = receipt_print(
+        receipt=_receipt_of(sale, receipt_url=receipt_url),
+        printer_url=register.printer_url,
+        paper_width_mm=register.paper_width_mm,
+    )
+    return JsonResponse(
+        {
+            "printed": result.printed,
+            "has_printer": bool(register.printer_url),
+            "error": result.error,
+            "receipt_url": receipt_url,
+        },
         json_dumps_params={"ensure_ascii": False},
     )
 

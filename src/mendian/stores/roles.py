@@ -49,11 +49,14 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "sales.add_exceptionlog",
             "sales.add_return",
             "sales.view_return",
+            # Stored value, count cards and paid cards are sold at the till like goods (tenders, drawer,
+            # shift); paying them back needs a manager (sales.refund_prepaidsale).
+            "sales.add_prepaidsale",
+            "sales.view_prepaidsale",
             "members.add_member",
             "members.view_member",
-            # Top-ups and count-card uses at the till; full phones, exports and adjustments are not for
-            # cashiers (members.view_member_phone, members.export_member, members.adjust_balance).
-            "members.add_walletentry",
+            # Count-card uses at the till; full phones, exports and adjustments are not for cashiers
+            # (members.view_member_phone, members.export_member, members.adjust_balance).
             "members.view_walletentry",
             "members.view_pointsentry",
             "members.view_countcard",

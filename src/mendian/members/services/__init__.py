@@ -12,6 +12,7 @@ from mendian.members.services.import_export import ImportReport, members_export,
 from mendian.members.services.member_codes import MEMBER_CODE_PREFIX, member_code_issue, member_code_resolve
 from mendian.members.services.memberships import (
     membership_buy,
+    membership_refund,
     membership_renew,
     membership_upgrade,
     tier_upgrade_check,
@@ -94,6 +95,7 @@ __all__ = [
     "members_export",
     "members_import",
     "membership_buy",
+    "membership_refund",
     "membership_renew",
     "membership_upgrade",
     "points_adjust",

@@ -85,24 +85,34 @@ def count_card_redeem(
 
 
 @transaction.atomic
-def count_card_refund(*, card_id: int, actor_id: int | None, store_id: int | None = None) -> int:
-    """Refund the unused uses pro rata to the price paid; returns the money to pay back."""
-    card = CountCard.objects.select_for_update().filter(pk=card_id).first()
-    if card is None or card.status != CountCard.Status.ACTIVE:
-        raise CountCardUnavailable(code="count_card_not_refundable")
+def count_card_refund(
+    *, card_id: int, actor_id: int | None, member: Member | None = None, store_id: int | None = None
+) -> CountCardEntry:
+    """Take back a card's unused uses, valued pro rata to the price paid; the returned entry's
+    `value_fen` is what the till's prepaid refund pays out. Only the member's own active card with uses
+    left can be refunded."""
+    cards = CountCard.objects.select_for_update().filter(pk=card_id)
+    if member is not None:
+        cards = cards.filter(member=member)
+    card = cards.first()
+    if card is None:
+        raise CountCardUnavailable(code="count_card_not_found")
+    if card.status != CountCard.Status.ACTIVE or card.uses_left <= 0:
+        raise CountCardUnavailable(
+            _("This count card has no unused uses to pay back."), code="count_card_not_refundable"
+        )
     refund_fen = round_half_up(Decimal(card.price_fen) * card.uses_left / card.uses_total)
     left = card.uses_left
     CountCard.objects.filter(pk=card.pk).update(uses_left=0, status=CountCard.Status.REFUNDED)
-    if left:
-        CountCardEntry.objects.create(
-            card=card,
-            kind=CountCardEntry.Kind.REFUND,
-            uses_qty=-left,
-            uses_after=0,
-            value_fen=refund_fen,
-            store_id=store_id,
-            actor_id=actor_id,
-        )
+    entry = CountCardEntry.objects.create(
+        card=card,
+        kind=CountCardEntry.Kind.REFUND,
+        uses_qty=-left,
+        uses_after=0,
+        value_fen=refund_fen,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
     audit_record(
         action="member.count_card_refund",
         obj=card,
@@ -111,4 +121,4 @@ def count_card_refund(*, card_id: int, actor_id: int | None, store_id: int | Non
         actor_id=actor_id,
         store_id=store_id,
     )
-    return refund_fen
+    return entry

@@ -1,15 +1,17 @@
-"""Paid membership cards (buy, renew, upgrade) and the tiers members move between."""
+"""Paid membership cards (buy, renew, upgrade, refund) and the tiers members move between."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mendian.core.services import outbox_enqueue
+from mendian.core.money import round_half_up
+from mendian.core.services import audit_record, outbox_enqueue
 from mendian.members.errors import MembershipInvalid
 from mendian.members.models import Member, MembershipCard, MembershipPayment, MembershipPlan, Tier
 from mendian.members.selectors import tier_qualified
@@ -105,6 +107,60 @@ def membership_upgrade(
         store_id=store_id,
     )
     tier_upgrade_check(member=member)
+    return payment
+
+
+@transaction.atomic
+def membership_refund(
+    *, member: Member, actor_id: int | None, store_id: int | None = None, now: dt.datetime | None = None
+) -> MembershipPayment:
+    """Take back a valid paid card: its unused time is paid back pro rata to the plan's price per day of
+    validity, never more than the card's payments less earlier refunds. The card ends now and the member
+    moves to the tier they qualify for without it. The returned payment's `amount_fen` is what the till's
+    prepaid refund pays out."""
+    now = now or timezone.now()
+    card = (
+        MembershipCard.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .filter(member=member)
+        .first()
+    )
+    if card is None or card.expires_at <= now:
+        raise MembershipInvalid(_("Only a valid card can be refunded."), code="membership_missing")
+    validity_seconds = card.plan.validity_days * 86400
+    refund_fen = 0
+    if validity_seconds:
+        remaining_seconds = Decimal((card.expires_at - now).total_seconds())
+        refund_fen = round_half_up(Decimal(card.plan.price_fen) * remaining_seconds / validity_seconds)
+    refunded_before = (
+        MembershipPayment.objects.filter(card=card, kind=MembershipPayment.Kind.REFUND).aggregate(
+            total=Sum("amount_fen")
+        )["total"]
+        or 0
+    )
+    refund_fen = max(min(refund_fen, card.paid_total_fen - refunded_before), 0)
+    expired_at = card.expires_at
+    MembershipCard.objects.filter(pk=card.pk).update(expires_at=now)
+    payment = MembershipPayment.objects.create(
+        card=card,
+        kind=MembershipPayment.Kind.REFUND,
+        plan=card.plan,
+        amount_fen=refund_fen,
+        payment_method="refund",
+        store_id=store_id,
+    )
+    member = Member.objects.select_related("tier").get(pk=member.pk)
+    best = tier_qualified(member=member, now=now)
+    if (best.pk if best else None) != member.tier_id:
+        _tier_set(member=member, tier=best, reason="downgrade")
+    audit_record(
+        action="member.membership_refund",
+        obj=card,
+        before={"expires_at": expired_at.isoformat()},
+        after={"expires_at": now.isoformat(), "refund_fen": refund_fen},
+        actor_id=actor_id,
+        store_id=store_id,
+    )
     return payment
 
 

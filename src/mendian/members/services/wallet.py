@@ -7,7 +7,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -64,6 +64,15 @@ def _wallet_write(
     )
 
 
+def _top_up_entry(member: Member, client_top_up_id: str) -> WalletEntry | None:
+    return WalletEntry.objects.filter(
+        account__member=member,
+        kind=WalletEntry.Kind.TOP_UP,
+        source_type="top_up",
+        source_id=client_top_up_id,
+    ).first()
+
+
 @transaction.atomic
 def wallet_top_up(
     *,
@@ -77,14 +86,12 @@ def wallet_top_up(
     actor_id: int | None = None,
 ) -> WalletEntry:
     """Add money (principal) and the plan's bonus apart; refuses to go above the card's legal maximum.
-    A top-up is a liability, not revenue. A repeat with the same client id returns the first entry."""
+    A top-up is a liability, not revenue: at a till the money is taken by the sales app's prepaid
+    document (tenders, drawer, shift), which calls this inside its transaction. Once per client id and
+    card: a repeat, even a concurrent one, returns the first entry (re-checked under the card's lock and
+    backed by the `wallet_top_up_once` unique constraint)."""
     if client_top_up_id:
-        existing = WalletEntry.objects.filter(
-            account__member=member,
-            kind=WalletEntry.Kind.TOP_UP,
-            source_type="top_up",
-            source_id=client_top_up_id,
-        ).first()
+        existing = _top_up_entry(member, client_top_up_id)
         if existing is not None:
             return existing
     if plan is not None:
@@ -93,22 +100,34 @@ def wallet_top_up(
         raise WalletLimitExceeded(_("The top-up amount must be positive."), code="top_up_invalid")
     program = program_get()
     account = _wallet_lock(member)
+    if client_top_up_id:
+        existing = _top_up_entry(member, client_top_up_id)
+        if existing is not None:
+            return existing
     if account.balance_fen + amount_fen + bonus_fen > program.wallet_max_balance_fen:
         raise WalletLimitExceeded(
             details={"max_balance_fen": program.wallet_max_balance_fen, "balance_fen": account.balance_fen}
         )
-    entry = _wallet_write(
-        account=account,
-        principal_fen=amount_fen,
-        bonus_fen=bonus_fen,
-        kind=WalletEntry.Kind.TOP_UP,
-        plan=plan,
-        payment_method=payment_method,
-        source_type="top_up",
-        source_id=client_top_up_id or secrets.token_hex(8),
-        store_id=store_id,
-        actor_id=actor_id,
-    )
+    source_id = client_top_up_id or secrets.token_hex(8)
+    try:
+        with transaction.atomic():
+            entry = _wallet_write(
+                account=account,
+                principal_fen=amount_fen,
+                bonus_fen=bonus_fen,
+                kind=WalletEntry.Kind.TOP_UP,
+                plan=plan,
+                payment_method=payment_method,
+                source_type="top_up",
+                source_id=source_id,
+                store_id=store_id,
+                actor_id=actor_id,
+            )
+    except IntegrityError:
+        existing = _top_up_entry(member, source_id)
+        if existing is None:
+            raise
+        return existing
     audit_record(
         action="member.wallet_top_up",
         obj=member,
@@ -233,14 +252,16 @@ def wallet_refund_to_card(
 @transaction.atomic
 def wallet_close_refund(
     *, member: Member, reason: str, actor_id: int | None, store_id: int | None = None
-) -> int:
-    """Refund a card's stored value: the principal goes back to the customer (the original payment), the
-    bonus is forfeited because the customer never paid it. Returns the principal to pay back."""
+) -> WalletEntry | None:
+    """Close a card's stored value: the principal goes back to the customer (the till's prepaid refund
+    pays it out through the drawer or to a bank card), the bonus is forfeited because the customer never
+    paid it. Returns the closing entry (its negative principal is what to pay back), or None when the
+    card is empty."""
     account = _wallet_lock(member)
     principal, bonus = account.principal_fen, account.bonus_fen
     if principal == 0 and bonus == 0:
-        return 0
-    _wallet_write(
+        return None
+    entry = _wallet_write(
         account=account,
         principal_fen=-principal,
         bonus_fen=-bonus,
@@ -259,4 +280,4 @@ def wallet_close_refund(
         actor_id=actor_id,
         store_id=store_id,
     )
-    return principal
+    return entry

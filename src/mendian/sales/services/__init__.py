@@ -19,6 +19,7 @@ from mendian.sales.services.overrides import (
     authorizer_verify,
     overrides_authorize,
 )
+from mendian.sales.services.prepaid import PrepaidItem, prepaid_refund, prepaid_sell
 from mendian.sales.services.returns import ReturnLineInput, ReturnPlan, order_return
 from mendian.sales.services.tenders import (
     MEMBER_TENDER_KINDS,
@@ -38,6 +39,7 @@ __all__ = [
     "PERMISSION_OVERRIDE",
     "AuthorizerInput",
     "CheckoutResult",
+    "PrepaidItem",
     "ReturnLineInput",
     "ReturnPlan",
     "SettledTender",
@@ -56,6 +58,8 @@ __all__ = [
     "order_return",
     "order_void",
     "overrides_authorize",
+    "prepaid_refund",
+    "prepaid_sell",
     "return_unreceipted",
     "shift_cash_move",
     "shift_close",

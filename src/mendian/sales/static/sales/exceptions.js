@@ -112,6 +112,9 @@
       byTender(table) {
         return Object.keys(table || {}).map((kind) => ({ kind: kind, label: S[`tender_${kind}`] || kind, fen: table[kind] }));
       },
+      byPrepaidKind(table) {
+        return Object.keys(table || {}).map((kind) => ({ kind: kind, label: S[`prepaid_${kind}`] || kind, fen: table[kind] }));
+      },
     };
   }
 

@@ -1,4 +1,4 @@
-"""Back office pages for sales: orders, returns, shifts with their drawer ledger, the exception log.
+"""Back office pages for sales: orders, returns, stored value and card sales, shifts with their drawer ledger, the exception log.
 
 All read-only (a sale changes only through the till's services) and scoped to the staff's stores."""
 
@@ -19,6 +19,8 @@ from mendian.sales.models import (
     Order,
     OrderLine,
     OrderTender,
+    PrepaidSale,
+    PrepaidTender,
     Return,
     ReturnLine,
     ReturnTender,
@@ -126,6 +128,45 @@ class ReturnAdmin(ReadOnlyMixin, StoreScopedAdmin):
     @admin.display(description=_("refund"), ordering="refund_fen")
     def refund_display(self, obj: Return) -> str:
         return yuan_display(obj.refund_fen)
+
+
+class PrepaidTenderInline(ReadOnlyMixin, TabularInline):
+    model = PrepaidTender
+    extra = 0
+    fields = ["kind", "amount_fen", "tendered_fen", "change_fen", "reference", "card_last4"]
+    readonly_fields = fields
+
+
+@admin.register(PrepaidSale)
+class PrepaidSaleAdmin(ReadOnlyMixin, StoreScopedAdmin):
+    """Stored value, count cards and paid cards sold or paid back at the tills (money taken in advance)."""
+
+    list_display = [
+        "number",
+        "store",
+        "register",
+        "kind",
+        "description",
+        "amount_display",
+        "bonus_display",
+        "member",
+        "cashier",
+        "created_at",
+    ]
+    list_filter = ["store", "kind", "business_date"]
+    search_fields = ["number", "client_id", "description", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["store", "register__store", "cashier", "member"]
+    inlines = [PrepaidTenderInline]
+    readonly_fields = [field.name for field in PrepaidSale._meta.fields]
+
+    @admin.display(description=_("amount"), ordering="amount_fen")
+    def amount_display(self, obj: PrepaidSale) -> str:
+        return ("-" if obj.is_refund else "") + yuan_display(obj.amount_fen)
+
+    @admin.display(description=_("bonus"), ordering="bonus_fen")
+    def bonus_display(self, obj: PrepaidSale) -> str:
+        return yuan_display(obj.bonus_fen)
 
 
 class CashDrawerEntryInline(ReadOnlyMixin, TabularInline):

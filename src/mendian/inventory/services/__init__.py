@@ -24,7 +24,6 @@ from mendian.inventory.errors import (
     LineInvalid,
     SerialCountMismatch,
     SerialRequired,
-    SkuUnknown,
     StocktakeClosed,
     StocktakeSkuOutOfScope,
     TransferSameStore,
@@ -35,7 +34,6 @@ from mendian.inventory.models import (
     BatchStock,
     ExpiryRule,
     SerialNumber,
-    StockAdjustment,
     StockLevel,
     StockMove,
     StockRule,
@@ -44,6 +42,7 @@ from mendian.inventory.models import (
     Transfer,
     TransferLine,
 )
+from mendian.inventory.services.adjustments import _lines_check, _skus_require, stock_adjust
 from mendian.inventory.services.batches_serials import batch_create
 from mendian.inventory.services.levels import StockChange, stock_apply
 from mendian.stores.models import Store
@@ -76,74 +75,6 @@ logger = logging.getLogger(__name__)
 ALERT_TOPIC = "inventory.alert"
 Reason = StockMove.Reason
 SerialStatus = SerialNumber.Status
-
-
-def _skus_require(sku_ids: Iterable[int]) -> dict[int, SKU]:
-    wanted = set(sku_ids)
-    skus = {sku.pk: sku for sku in SKU.objects.select_related("product").filter(pk__in=wanted)}
-    if len(skus) != len(wanted):
-        raise SkuUnknown(details={"sku_ids": sorted(wanted - set(skus))})
-    return skus
-
-
-def _lines_check(lines: Sequence[StockChange], *, positive: bool = False) -> dict[int, SKU]:
-    if not lines:
-        raise LineInvalid()
-    for line in lines:
-        if line.qty == 0 or (positive and line.qty < 0):
-            raise LineInvalid(details={"sku_id": line.sku_id, "qty": line.qty})
-    return _skus_require(line.sku_id for line in lines)
-
-
-@transaction.atomic
-def stock_adjust(
-    *,
-    store: Store,
-    reason: str,
-    lines: Sequence[StockChange],
-    actor_id: int | None,
-    note: str = "",
-    client_id: uuid.UUID | None = None,
-) -> StockAdjustment:
-    """Record damage, samples or a correction as one document with its moves and an audit row.
-
-    A repeat with the same client_id returns the first document and changes nothing."""
-    if reason not in StockAdjustment.Reason.values:
-        raise LineInvalid(details={"reason": reason})
-    if client_id is not None:
-        existing = StockAdjustment.objects.filter(client_id=client_id).first()
-        if existing is not None:
-            if existing.store_id != store.pk or existing.reason != reason:
-                raise ClientIdReused()
-            return existing
-    _lines_check(lines)
-    adjustment = StockAdjustment.objects.create(
-        store=store, reason=reason, note=note, client_id=client_id, created_by_id=actor_id
-    )
-    moves = stock_apply(
-        store=store,
-        changes=lines,
-        reason=reason,
-        source_type="adjustment",
-        source_id=str(adjustment.pk),
-        actor_id=actor_id,
-        note=note,
-    )
-    audit_record(
-        action="stock.adjust",
-        obj=adjustment,
-        actor_id=actor_id,
-        store_id=store.pk,
-        after={
-            "reason": reason,
-            "note": note,
-            "lines": [
-                {"sku_id": move.sku_id, "qty": move.qty, "balance_after": move.balance_after}
-                for move in moves
-            ],
-        },
-    )
-    return adjustment
 
 
 def _number(prefix: str) -> str:

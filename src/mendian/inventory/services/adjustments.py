@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from mendian.catalog.models import SKU
 from mendian.core.services import audit_record
@@ -32,6 +32,13 @@ def _lines_check(lines: Sequence[StockChange], *, positive: bool = False) -> dic
     return _skus_require(line.sku_id for line in lines)
 
 
+def _adjustment_repeat(existing: StockAdjustment, *, store: Store, reason: str) -> StockAdjustment:
+    """The first adjustment of a client_id, provided the repeat is for the same store and reason."""
+    if existing.store_id != store.pk or existing.reason != reason:
+        raise ClientIdReused()
+    return existing
+
+
 @transaction.atomic
 def stock_adjust(
     *,
@@ -44,19 +51,27 @@ def stock_adjust(
 ) -> StockAdjustment:
     """Record damage, samples or a correction as one document with its moves and an audit row.
 
-    A repeat with the same client_id returns the first document and changes nothing."""
+    A repeat with the same client_id returns the first document and changes nothing, also when it runs
+    at the same time as the first: the unique constraint on client_id decides which one is first."""
     if reason not in StockAdjustment.Reason.values:
         raise LineInvalid(details={"reason": reason})
     if client_id is not None:
         existing = StockAdjustment.objects.filter(client_id=client_id).first()
         if existing is not None:
-            if existing.store_id != store.pk or existing.reason != reason:
-                raise ClientIdReused()
-            return existing
+            return _adjustment_repeat(existing, store=store, reason=reason)
     _lines_check(lines)
-    adjustment = StockAdjustment.objects.create(
-        store=store, reason=reason, note=note, client_id=client_id, created_by_id=actor_id
-    )
+    try:
+        # In a savepoint, so that when a repeat running alongside inserted the client_id first, this
+        # transaction survives the refused insert and reads the winner.
+        with transaction.atomic():
+            adjustment = StockAdjustment.objects.create(
+                store=store, reason=reason, note=note, client_id=client_id, created_by_id=actor_id
+            )
+    except IntegrityError:
+        winner = StockAdjustment.objects.filter(client_id=client_id).first() if client_id else None
+        if winner is None:
+            raise
+        return _adjustment_repeat(winner, store=store, reason=reason)
     moves = stock_apply(
         store=store,
         changes=lines,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,6 +31,13 @@ def _category_tree_ids(category_ids: Iterable[int]) -> set[int]:
     return found
 
 
+def _stocktake_repeat(existing: Stocktake, *, store: Store) -> Stocktake:
+    """The first count sheet of a client_id, provided the repeat is for the same store."""
+    if existing.store_id != store.pk:
+        raise ClientIdReused()
+    return existing
+
+
 @transaction.atomic
 def stocktake_create(
     *,
@@ -42,25 +49,33 @@ def stocktake_create(
     client_id: uuid.UUID | None = None,
 ) -> Stocktake:
     """Open a count sheet: every stocked goods SKU of the store, or of the given categories (and their
-    sub-categories), with the quantity expected now. A repeat client_id returns the first sheet."""
+    sub-categories), with the quantity expected now. A repeat client_id returns the first sheet, also when
+    it runs at the same time as the first (the unique constraint on client_id decides)."""
     if client_id is not None:
         existing = Stocktake.objects.filter(client_id=client_id).first()
         if existing is not None:
-            if existing.store_id != store.pk:
-                raise ClientIdReused()
-            return existing
+            return _stocktake_repeat(existing, store=store)
     categories = list(Category.objects.filter(pk__in=set(category_ids)))
     if len(categories) != len(set(category_ids)):
         raise StocktakeSkuOutOfScope(details={"category_ids": sorted(category_ids)})
-    stocktake = Stocktake.objects.create(
-        number=_number("PD"),
-        store=store,
-        scope=Stocktake.Scope.PARTIAL if categories else Stocktake.Scope.FULL,
-        is_blind=is_blind,
-        note=note,
-        client_id=client_id,
-        created_by_id=actor_id,
-    )
+    try:
+        # In a savepoint, so that when a repeat running alongside inserted the client_id first, this
+        # transaction survives the refused insert and reads the winner.
+        with transaction.atomic():
+            stocktake = Stocktake.objects.create(
+                number=_number("PD"),
+                store=store,
+                scope=Stocktake.Scope.PARTIAL if categories else Stocktake.Scope.FULL,
+                is_blind=is_blind,
+                note=note,
+                client_id=client_id,
+                created_by_id=actor_id,
+            )
+    except IntegrityError:
+        winner = Stocktake.objects.filter(client_id=client_id).first() if client_id else None
+        if winner is None:
+            raise
+        return _stocktake_repeat(winner, store=store)
     if categories:
         stocktake.categories.set(categories)
     on_hand = dict(StockLevel.objects.filter(store=store).values_list("sku_id", "on_hand_qty"))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -47,6 +47,13 @@ def _transfer_advance(transfer: Transfer, *, allowed: Sequence[str], to: str, **
         setattr(transfer, name, value)
 
 
+def _transfer_repeat(existing: Transfer, *, from_store: Store, to_store: Store) -> Transfer:
+    """The first transfer of a client_id, provided the repeat is between the same two stores."""
+    if (existing.from_store_id, existing.to_store_id) != (from_store.pk, to_store.pk):
+        raise ClientIdReused()
+    return existing
+
+
 @transaction.atomic
 def transfer_create(
     *,
@@ -57,29 +64,37 @@ def transfer_create(
     note: str = "",
     client_id: uuid.UUID | None = None,
 ) -> Transfer:
-    """Request goods from one store for another (qty positive per line); a repeat client_id returns the first."""
+    """Request goods from one store for another (qty positive per line); a repeat client_id returns the first,
+    also when it runs at the same time as the first (the unique constraint on client_id decides)."""
     if from_store.pk == to_store.pk:
         raise TransferSameStore()
     if client_id is not None:
         existing = Transfer.objects.filter(client_id=client_id).first()
         if existing is not None:
-            if (existing.from_store_id, existing.to_store_id) != (from_store.pk, to_store.pk):
-                raise ClientIdReused()
-            return existing
+            return _transfer_repeat(existing, from_store=from_store, to_store=to_store)
     skus = _lines_check(lines, positive=True)
     for line in lines:
         if skus[line.sku_id].product.tracks_serials and not line.serials:
             raise SerialRequired(details={"sku_id": line.sku_id, "qty": line.qty})
         if line.serials and len(line.serials) != line.qty:
             raise SerialCountMismatch(details={"sku_id": line.sku_id})
-    transfer = Transfer.objects.create(
-        number=_number("DB"),
-        from_store=from_store,
-        to_store=to_store,
-        note=note,
-        client_id=client_id,
-        requested_by_id=actor_id,
-    )
+    try:
+        # In a savepoint, so that when a repeat running alongside inserted the client_id first, this
+        # transaction survives the refused insert and reads the winner.
+        with transaction.atomic():
+            transfer = Transfer.objects.create(
+                number=_number("DB"),
+                from_store=from_store,
+                to_store=to_store,
+                note=note,
+                client_id=client_id,
+                requested_by_id=actor_id,
+            )
+    except IntegrityError:
+        winner = Transfer.objects.filter(client_id=client_id).first() if client_id else None
+        if winner is None:
+            raise
+        return _transfer_repeat(winner, from_store=from_store, to_store=to_store)
     TransferLine.objects.bulk_create(
         [
             TransferLine(

@@ -1,5 +1,7 @@
 """The API's error format, translated by Accept-Language, and never a 500 on bad input."""
 
+import pytest
+
 from tests.conftest import ApiClient
 
 
@@ -53,3 +55,28 @@ def test_an_id_too_large_for_the_database_is_never_a_500(hq_admin, api_as):
     assert (status, body) in [(200, []), (422, body)]
     if status == 422:
         assert body["error"]["code"] == "value_out_of_range"
+
+
+LISTS_WITH_AN_OFFSET = [
+    ("/inventory/levels", {}),
+    ("/inventory/moves", {}),
+    ("/inventory/transfers", {}),
+    ("/inventory/stocktakes", {}),
+    ("/inventory/alerts", {}),
+    ("/inventory/serials", {}),
+    ("/inventory/reports/movements", {"sku_id": 1}),
+    ("/catalog/products", {}),
+    ("/sales/orders", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), LISTS_WITH_AN_OFFSET)
+@pytest.mark.parametrize("offset", [2**63, -1])
+def test_an_offset_beyond_the_bound_is_a_422_on_every_list(hq_admin, api_as, path, params, offset):
+    # Given an offset no list can reach (or a negative one)
+    # When a list is asked for it
+    status, body = api_as(hq_admin).get(path, offset=offset, **params)
+    # Then the answer is a validation error naming the offset, not a 500
+    assert status == 422, body
+    assert body["error"]["code"] == "validation_error"
+    assert [field["loc"] for field in body["error"]["details"]["fields"]] == [["query", "offset"]]

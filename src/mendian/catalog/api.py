@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Router, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from mendian.catalog import labels, selectors, services, spreadsheets
@@ -26,6 +26,7 @@ from mendian.catalog.schemas import (
     PriceIn,
     ProductCreateIn,
     ProductOut,
+    ProductPage,
     ProductUpdateIn,
     SearchOut,
     SkuCreateIn,
@@ -170,11 +171,10 @@ def _related(model: Any, pk: int | None) -> Any:
 @router.get("/products", response=list[ProductOut], summary="Products with their SKUs")
 def product_list(
     request: HttpRequest,
+    page: Query[ProductPage],
     q: str = "",
     category_id: int | None = None,
     is_active: bool | None = None,
-    limit: int = 50,
-    offset: int = 0,
 ) -> list[dict[str, Any]]:
     permission_check(request.user, "catalog.view_product")
     products = _products_queryset().order_by("code")
@@ -186,9 +186,9 @@ def product_list(
         products = products.filter(category_id=category_id)
     if is_active is not None:
         products = products.filter(is_active=is_active)
-    limit = max(1, min(limit, 200))
+    limit = max(1, min(page.limit, 200))
     show_cost = _shows_cost(request)
-    return [_product_out(product, show_cost) for product in products[max(0, offset) : max(0, offset) + limit]]
+    return [_product_out(product, show_cost) for product in products[page.offset : page.offset + limit]]
 
 
 @router.post("/products", response={201: ProductOut}, summary="Create a product with all its variants")

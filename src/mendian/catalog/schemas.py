@@ -66,6 +66,16 @@ class SkuOut(Schema):
     change_seq: int
 
 
+# As deep as any list is paged (the sales order list has the same bound); SQLite writes the offset into
+# the SQL, so a larger one (2**63) failed there as a 500 instead of a validation error.
+MAX_OFFSET = 1_000_000
+
+
+class ProductPage(Schema):
+    limit: int = 50  # the product list clamps it to 1..200
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+
 class ProductOut(Schema):
     id: int
     code: str

@@ -44,11 +44,14 @@ from mendian.stores.selectors import permission_check, store_access_check, store
 router = Router(tags=["inventory"])
 
 MAX_PAGE = 500
+# As deep as any list is paged (the sales order list has the same bound); SQLite writes the offset into
+# the SQL, so a larger one (2**63) failed there as a 500 instead of a validation error.
+MAX_OFFSET = 1_000_000
 
 
 class Page(Schema):
     limit: int = Field(default=100, ge=1, le=MAX_PAGE)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 def _changes(lines: list[StockChangeIn]) -> list[services.StockChange]:

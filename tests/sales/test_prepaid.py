@@ -373,3 +373,47 @@ def test_sixteen_threads_retrying_one_top_up_credit_once(chain: Any, cashier_a: 
     assert WalletEntry.objects.filter(account__member=member, kind="top_up").count() == 1
     shift = Shift.objects.get(register=chain.register_a, closed_at__isnull=True)
     assert (shift.cash_balance_fen, shift.prepaid_count) == (10000, 1)
+
+
+def test_the_till_prints_the_prepaid_receipt_on_its_printer(
+    till: Till, member: Member, plan_100_20: TopUpPlan, tmp_path: Any
+) -> None:
+    target = tmp_path / "printer.bin"
+    Register = type(till.chain.register_a)
+    Register.objects.filter(pk=till.chain.register_a.pk).update(printer_url=f"file://{target}")
+    status, body = till.api.post(
+        "/sales/prepaid",
+        sell_body(
+            till,
+            member,
+            kind="top_up",
+            plan_id=plan_100_20.pk,
+            tenders=[{"kind": "cash", "amount_fen": 10000}],
+        ),
+    )
+    assert status == 201
+    response = till.api.client.post(
+        f"/pos/prepaid/{body['id']}/print/",
+        data="{}",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {till.api.token}"},
+    )
+    assert response.status_code == 200 and response.json()["printed"] is True
+    printed = target.read_bytes().decode("gb18030", errors="ignore")
+    assert "充100送20" in printed and "120.00" in printed
+
+
+def test_roles_and_stores_decide_who_sells_and_who_sees(
+    till: Till, member: Member, plan_100_20: TopUpPlan, make_staff: Any, api_as: Any
+) -> None:
+    body = sell_body(
+        till, member, kind="top_up", plan_id=plan_100_20.pk, tenders=[{"kind": "cash", "amount_fen": 10000}]
+    )
+    clerk = make_staff(["stock_clerk"], [till.chain.store_a])
+    status, error = api_as(clerk, till.chain.register_a).post("/sales/prepaid", body)
+    assert status == 403 and error["error"]["code"] == "permission_denied"
+    status, sale = till.api.post("/sales/prepaid", body)
+    assert status == 201
+    cashier_b = make_staff(["cashier"], [till.chain.store_b])
+    assert api_as(cashier_b).get(f"/sales/prepaid/{sale['id']}")[0] == 404
+    assert till.api.get(f"/sales/prepaid/{sale['id']}")[0] == 200

@@ -102,13 +102,6 @@ class WalletSmsCodeIn(Schema):
     amount_fen: int = Field(gt=0, le=100_000_000)
 
 
-class TopUpIn(Schema):
-    client_top_up_id: str = Field(min_length=8, max_length=64)
-    plan_id: int | None = None
-    amount_fen: int = Field(0, ge=0, le=100_000_000)
-    payment_method: Literal["cash", "card", "wechat", "alipay"] = "cash"
-
-
 class TopUpPlanOut(Schema):
     id: int
     name: str
@@ -168,10 +161,6 @@ class ImportReportOut(Schema):
     created: int
     duplicates: int
     errors: list[ImportErrorOut]
-
-
-class RefundOut(Schema):
-    refund_fen: int
 
 
 class RfmOut(Schema):

@@ -74,6 +74,9 @@ def install_handlers(api: Any) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, DomainError):
+            # ninja wraps whatever the body parser raised in "400 Cannot parse request body".
+            return domain_error(request, exc.__cause__)
         if exc.status_code == 400 and "parse request body" in str(exc):
             return error_response(400, "malformed_json", _("The request body is not valid JSON."))
         if exc.status_code == 403 and "CSRF" in str(exc):

@@ -254,3 +254,31 @@ def test_concurrent_retries_of_a_dead_claim_run_it_once_and_the_others_replay(ch
     assert [status for status, _ in results] == [201] * 4
     assert len({answer["id"] for _, answer in results}) == 1
     assert IdempotencyRecord.objects.get(key="dead-race").state == "done"
+
+
+def test_kept_answers_hold_no_phone_number_in_clear_and_still_replay(chain, manager_a, api_as):
+    # given a store manager (who sees full phone numbers) registering a member with an Idempotency-Key
+    api = api_as(manager_a, chain.register_a)
+    body = {"phone": "13912345678", "name": "李四"}
+    status, first = api.post("/members/", body, headers={"Idempotency-Key": "member-1"})
+    assert status == 201 and first["phone"] == "13912345678"
+    # then the kept answer does not show the phone (nor the name) in clear
+    kept = bytes(IdempotencyRecord.objects.get(key="member-1").response_body)
+    assert b"13912345678" not in kept and "李四".encode() not in kept
+    # and a repeat still gets the first answer back
+    status, again = api.post("/members/", body, headers={"Idempotency-Key": "member-1"})
+    assert (status, again) == (201, first)
+
+
+def test_an_answer_kept_under_another_secret_key_is_a_clear_409(hq_admin, api_as, settings):
+    # given an answer kept, then the server's SECRET_KEY rotated
+    api = api_as(hq_admin, language="en")
+    body = {"code": "ROT", "name": "轮换店"}
+    assert api.post("/stores/", body, headers={"Idempotency-Key": "rot"})[0] == 201
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    # when the request is repeated
+    status, answer = api.post("/stores/", body, headers={"Idempotency-Key": "rot"})
+    # then it is neither replayed garbled nor run again
+    assert status == 409
+    assert answer["error"]["code"] == "idempotency_answer_lost"
+    assert Store.objects.filter(code="ROT").count() == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import math
 import time
@@ -9,6 +11,10 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -115,7 +121,7 @@ class IdempotencyMiddleware:
             locked_until=None,
             status_code=response.status_code,
             content_type=response.get("Content-Type", ""),
-            response_body=bytes(response.content),
+            response_body=_answer_seal(bytes(response.content)),
         )
         return response
 
@@ -150,8 +156,19 @@ class IdempotencyMiddleware:
                     _("This Idempotency-Key was already used for a different request."),
                 )
             if existing.state == IdempotencyRecord.State.DONE:
+                try:
+                    content = _answer_unseal(bytes(existing.response_body or b""))
+                except InvalidToken:
+                    return error_response(
+                        409,
+                        "idempotency_answer_lost",
+                        _(
+                            "The first answer to this request can no longer be read. Check whether it "
+                            "was done before sending it again with a new key."
+                        ),
+                    )
                 response = HttpResponse(
-                    bytes(existing.response_body or b""),
+                    content,
                     status=existing.status_code or 200,
                     content_type=existing.content_type or "application/json",
                 )
@@ -187,3 +204,22 @@ def request_fingerprint(*, method: str, path: str, query_string: str, body: byte
     return hashlib.sha256(
         method.encode() + b"\n" + path.encode() + b"\n" + query_string.encode() + b"\n" + body
     ).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _answer_cipher(secret_key: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"mendian-core", info=b"idempotency-answer").derive(
+        secret_key.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _answer_seal(content: bytes) -> bytes:
+    """Kept answers hold personal data (a manager's view of a new member shows the full phone): they are
+    encrypted at rest like the member's own fields, with a key derived from SECRET_KEY."""
+    return _answer_cipher(settings.SECRET_KEY).encrypt(content)
+
+
+def _answer_unseal(sealed: bytes) -> bytes:
+    """Raises InvalidToken when SECRET_KEY changed since the answer was kept."""
+    return _answer_cipher(settings.SECRET_KEY).decrypt(sealed)

@@ -74,6 +74,15 @@ class ApiClient:
         )
         return response.status_code, self._parse(response)
 
+    def patch(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        response = self.client.patch(
+            "/api/v1" + path,
+            data=json.dumps(body if body is not None else {}),
+            content_type="application/json",
+            headers=self._headers(headers),
+        )
+        return response.status_code, self._parse(response)
+
     def delete(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         response = self.client.delete("/api/v1" + path, headers=self._headers(headers))
         return response.status_code, self._parse(response)

@@ -110,3 +110,61 @@ def test_import_through_the_api_reports_errors_and_needs_permission(
         headers={"Authorization": f"Bearer {token_for(hq_admin)}"},
     )
     assert response.status_code == 400 and response.json()["error"]["code"] == "import_file_invalid"
+
+
+def test_prices_out_of_range_or_not_finite_are_row_errors_and_nothing_is_written(db: None) -> None:
+    # given a file whose prices are huge, infinite or not a number, beside a price at the maximum
+    rows = (
+        "BIG1,巨价一,,,1e400,,,,,,\n"  # line 2
+        "BIG2,巨价二,,,3.00,1e30,,,,,\n"  # line 3
+        "BIG3,巨价三,,,3.00,,10000000.01,,,,\n"  # line 4: one fen above the maximum
+        "INF,无穷,,,Infinity,,,,,,\n"  # line 5
+        "NAN,非数,,,NaN,,,,,,\n"  # line 6
+        "TINY,负巨,,,-1e400,,,,,,\n"  # line 7
+        "MAX,最贵,,,10000000.00,,,,,,\n"  # line 8: the maximum itself is fine
+    )
+    # when it is imported
+    report = spreadsheets.catalog_import(content=_csv(HEADER + rows), filename="catalog.csv")
+    # then each bad price is an error of its own row, the good row is valid, and nothing is written
+    assert not report.written and (report.rows_total, report.rows_valid) == (7, 1)
+    assert [(error["row"], error["errors"]) for error in report.errors] == [
+        (2, ["零售价 不是有效金额：1e400"]),
+        (3, ["会员价 不是有效金额：1e30"]),
+        (4, ["进价 不能超过 10000000.00：10000000.01"]),
+        (5, ["零售价 不是有效金额：Infinity"]),
+        (6, ["零售价 不是有效金额：NaN"]),
+        (7, ["零售价 不是有效金额：-1e400"]),
+    ]
+    assert not Product.objects.exists() and not SKU.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_huge_number_cell_in_xlsx_is_a_row_error(db: None) -> None:
+    # given an XLSX file whose price cell holds the number 1e300
+    table = [["商品编码", "商品名称", "零售价"], ["BIG", "巨价", 1e300], ["OK", "正常", 3.5]]
+    # when it is imported with the valid rows only
+    report = spreadsheets.catalog_import(
+        content=spreadsheets.table_to_xlsx(table), filename="c.xlsx", valid_rows_only=True
+    )
+    # then the huge row is reported and the other one written
+    assert [error["row"] for error in report.errors] == [2]
+    assert list(SKU.objects.values_list("code", "retail_price_fen")) == [("OK", 350)]
+
+
+def test_a_huge_price_through_the_api_is_a_row_error_in_the_report(
+    chain: object, hq_admin: object, token_for: Callable[..., str]
+) -> None:
+    # given an HQ admin uploading a file with the price 1e400
+    upload = SimpleUploadedFile("c.csv", _csv(HEADER + "BIG,巨价,,,1e400,,,,,,\n"), content_type="text/csv")
+    # when it is imported through the API
+    response = Client().post(
+        "/api/v1/catalog/import",
+        {"file": upload},
+        headers={"Authorization": f"Bearer {token_for(hq_admin)}", "Accept-Language": "en"},
+    )
+    # then the answer is the report, with the row's error, and nothing was written
+    assert response.status_code == 200
+    body = response.json()
+    assert not body["written"]
+    assert body["errors"] == [{"row": 2, "errors": ["Retail price is not an amount: 1e400"]}]
+    assert not Product.objects.exists()

@@ -33,6 +33,13 @@ def test_yuan_conversions_at_the_edges():
         fen_from_yuan("NaN")
 
 
+@pytest.mark.parametrize("yuan", ["1e400", "-1e400", "1e30", "Infinity", "-inf"])
+def test_amounts_beyond_decimal_precision_or_not_finite_are_a_value_error(yuan):
+    # given an amount Decimal can read but not round to a whole fen; when it is converted; then ValueError
+    with pytest.raises(ValueError, match="not a yuan amount"):
+        fen_from_yuan(yuan)
+
+
 def test_percent_and_jiao_rounding():
     assert fen_percent(999, 5) == 50  # 49.95 → 50
     assert round_to_jiao(1234) == 1230

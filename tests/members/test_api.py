@@ -188,3 +188,47 @@ def test_import_of_an_unreadable_file_is_a_400(
     assert status == 400 and body["error"]["code"] == "import_file_invalid"
     status, body = _upload(api_as(manager_a), "members.csv", "姓名\n张三\n".encode())
     assert status == 400 and body["error"]["code"] == "import_file_invalid"
+
+
+@pytest.mark.parametrize("field", ["name", "gender", "region", "marketing_consent", "tags", "notes"])
+def test_patch_with_null_for_a_field_that_cannot_be_empty_is_a_422_and_writes_nothing(
+    field: str,
+    manager_a: StaffProfile,
+    api_as: Callable[..., ApiClient],
+    make_member: Callable[..., Member],
+) -> None:
+    # given a member with a name, consent and tags
+    member = make_member("13900005678", name="王五", marketing_consent=True)
+    services.member_update(member=member, tags=["vip"], region="上海", notes="常客")
+    audit_rows = AuditEntry.objects.filter(action="member.update").count()
+    # when a client sends an explicit null for a field that has no "empty" value in the database,
+    # beside valid changes
+    changes: dict[str, Any] = {"name": "赵六", "region": "北京"}
+    changes[field] = None
+    status, body = api_as(manager_a).patch(f"/members/{member.pk}", changes)
+    # then it is refused in the error format, naming the field, and nothing changes
+    assert status == 422
+    assert body["error"]["code"] == "validation_error"
+    assert ["body", "payload", field] in [row["loc"] for row in body["error"]["details"]["fields"]]
+    member.refresh_from_db()
+    assert (member.name, member.marketing_consent, member.tags, member.region, member.notes) == (
+        "王五",
+        True,
+        ["vip"],
+        "上海",
+        "常客",
+    )
+    assert AuditEntry.objects.filter(action="member.update").count() == audit_rows
+
+
+def test_patch_with_null_birthday_clears_it(
+    manager_a: StaffProfile, api_as: Callable[..., ApiClient], make_member: Callable[..., Member]
+) -> None:
+    # given a member with a birthday
+    member = make_member("13900005679", birthday=dt.date(1990, 5, 17))
+    # when the birthday is sent as null
+    status, _body = api_as(manager_a).patch(f"/members/{member.pk}", {"birthday": None})
+    # then it is cleared (the one profile field where null means "not known")
+    assert status == 200
+    member.refresh_from_db()
+    assert (member.birthday_encrypted, member.birthday_mmdd) == ("", "")

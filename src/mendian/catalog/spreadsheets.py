@@ -45,6 +45,9 @@ TRUE_WORDS = {"1", "true", "yes", "y", "是", "启用", "on"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "停用", "off"}
 KIND_WORDS = {"goods": "goods", "商品": "goods", "service": "service", "服务": "service"}
 MAX_ROWS = 20000
+# ¥10,000,000.00: no shelf price comes near it, so a larger one is a typo (or a hostile file), and the
+# bound keeps every price far inside the database's integers.
+PRICE_MAX_FEN = 1_000_000_000
 _SPLIT = re.compile(r"[\s,;，；、]+")
 
 
@@ -163,6 +166,12 @@ def _price(raw: str, label: str, errors: list[str], *, required: bool) -> int | 
         return None
     if fen < 0:
         errors.append(_("%(column)s may not be negative.") % {"column": label})
+        return None
+    if fen > PRICE_MAX_FEN:
+        errors.append(
+            _("%(column)s may not be more than %(max)s: %(value)s")
+            % {"column": label, "max": yuan_str(PRICE_MAX_FEN), "value": raw}
+        )
         return None
     return fen
 

@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from mendian import __version__
 from mendian.core.api_auth import api_auth
 from mendian.core.api_errors import install_handlers
+from mendian.core.api_parsing import TextCheckingParser
 
 api = NinjaAPI(
     title="Mendian API",
@@ -16,6 +17,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=TextCheckingParser(),
 )
 install_handlers(api)
 

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("mendian.web.urls")),
 ]
 
+handler400 = "mendian.web.views.bad_request"
 handler404 = "mendian.web.views.not_found"
 handler500 = "mendian.web.views.server_error"

@@ -18,9 +18,22 @@ def error_response(
     )
 
 
+def request_too_large_response() -> JsonResponse:
+    """The answer to a body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django raises RequestDataTooBig when the
+    body or the form fields are read, which may happen in a middleware or in ninja's parsing)."""
+    from django.conf import settings
+
+    return error_response(
+        413,
+        "request_too_large",
+        _("The request is too large."),
+        {"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+    )
+
+
 def install_handlers(api: Any) -> None:
     """Map every exception an endpoint can raise on its way out to the error format."""
-    from django.core.exceptions import PermissionDenied
+    from django.core.exceptions import PermissionDenied, RequestDataTooBig
     from django.core.exceptions import ValidationError as DjangoValidationError
     from django.db import DataError
     from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -72,8 +85,17 @@ def install_handlers(api: Any) -> None:
         # The database refused a value (out of range, too long): the transaction was rolled back.
         return error_response(422, "value_out_of_range", _("A value in the request is out of range."))
 
+    @api.exception_handler(RequestDataTooBig)
+    def request_data_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return request_too_large_response()
+
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # ninja wraps whatever reading the body raised in "400 Cannot parse request body".
+        if isinstance(exc.__cause__, DomainError):
+            return domain_error(request, exc.__cause__)
+        if isinstance(exc.__cause__, RequestDataTooBig):
+            return request_too_large_response()
         if exc.status_code == 400 and "parse request body" in str(exc):
             return error_response(400, "malformed_json", _("The request body is not valid JSON."))
         if exc.status_code == 403 and "CSRF" in str(exc):

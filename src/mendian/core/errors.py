@@ -46,3 +46,11 @@ class Unauthenticated(DomainError):
     status = 401
     code = "unauthenticated"
     default_message = _("Sign in first.")
+
+
+class TokenInvalid(Unauthenticated):
+    """A bearer token was sent but is unknown, expired, revoked or its user disabled: the caller must
+    sign in again (a till asks for the PIN), whatever else the request carries."""
+
+    code = "token_invalid"
+    default_message = _("The sign-in has expired or was revoked. Sign in again.")

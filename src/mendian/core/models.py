@@ -60,9 +60,11 @@ class AuditEntry(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a creating request with an Idempotency-Key, replayed for repeats.
+    """The first (2xx) response to a creating request with an Idempotency-Key, replayed for repeats.
 
-    The unique constraint on (principal, key) is what makes two concurrent requests execute once.
+    The unique constraint on (principal, key) is what makes two concurrent requests execute once. While
+    the first runs, `locked_until` is the lease of its claim: a claim past its lease belongs to a worker
+    that died, and one retry may take it over (see IdempotencyMiddleware).
     """
 
     class State(models.TextChoices):
@@ -78,6 +80,7 @@ class IdempotencyRecord(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     response_body = models.BinaryField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

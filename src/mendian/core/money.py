@@ -21,7 +21,12 @@ def fen_from_yuan(yuan: str | Decimal | int) -> int:
         raise ValueError(f"not a yuan amount: {yuan!r}") from None
     if not amount.is_finite():
         raise ValueError(f"not a yuan amount: {yuan!r}")
-    return round_half_up(amount * FEN_PER_YUAN)
+    try:
+        return round_half_up(amount * FEN_PER_YUAN)
+    except InvalidOperation:
+        # More digits than Decimal's precision (1e400): rounding it to the fen is refused, and it is
+        # no amount of money anyway.
+        raise ValueError(f"not a yuan amount: {yuan!r}") from None
 
 
 def yuan_str(fen: int) -> str:

@@ -57,13 +57,18 @@ class MemberRegisterIn(Schema):
 
 
 class MemberUpdateIn(Schema):
-    name: str | None = Field(None, max_length=50)
-    gender: Literal["", "f", "m"] | None = None
+    """A partial change: a field left out stays as it is. Only birthday takes null (it clears it); the
+    other fields have no null in the database, so an explicit null is refused with 422."""
+
+    # None is only what "left out" looks like: pydantic never validates a default, so these fields
+    # refuse an explicit null while the OpenAPI schema does not offer one.
+    name: str = Field(None, max_length=50)  # type: ignore[assignment]
+    gender: Literal["", "f", "m"] = None  # type: ignore[assignment]
     birthday: dt.date | None = None
-    region: str | None = Field(None, max_length=100)
-    marketing_consent: bool | None = None
-    tags: list[str] | None = None
-    notes: str | None = Field(None, max_length=2000)
+    region: str = Field(None, max_length=100)  # type: ignore[assignment]
+    marketing_consent: bool = None  # type: ignore[assignment]
+    tags: list[str] = None  # type: ignore[assignment]
+    notes: str = Field(None, max_length=2000)  # type: ignore[assignment]
 
 
 class ResolveCodeIn(Schema):

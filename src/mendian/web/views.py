@@ -32,6 +32,22 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "web/404.html", status=404)
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django answers here when reading the request failed outside a view (a middleware read a body over
+    the upload limit, say): the API's error format under /api/, Django's page elsewhere."""
+    from django.core.exceptions import RequestDataTooBig
+    from django.utils.translation import gettext as _
+    from django.views.defaults import bad_request as django_bad_request
+
+    from mendian.core.api_errors import error_response, request_too_large_response
+
+    if not request.path.startswith("/api/"):
+        return django_bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return request_too_large_response()
+    return error_response(400, "malformed_request", _("The request could not be read."))
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     from django.utils.translation import gettext as _
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from mendian.core.models import AuditEntry
 from mendian.members import services as member_services
@@ -111,7 +112,8 @@ def test_the_receipt_shows_principal_bonus_and_balance(
     )
     assert status == 201
     sale = PrepaidSale.objects.select_related("store", "register", "cashier__staff").get(pk=body["id"])
-    text = "\n".join(line for _style, line in receipt_text_lines(receipt_from_prepaid(sale), 48))
+    with translation.override("en"):
+        text = "\n".join(line for _style, line in receipt_text_lines(receipt_from_prepaid(sale), 48))
     assert "充100送20" in text
     for label, amount in (
         ("Stored value paid in", "100.00"),

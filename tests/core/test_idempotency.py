@@ -5,7 +5,9 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from mendian.core import middleware
@@ -125,6 +127,27 @@ def test_a_claim_from_before_leases_is_taken_over_too(hq_admin, api_as):
     status, _first = api_as(hq_admin).post("/stores/", body, headers={"Idempotency-Key": "stuck"})
     assert status == 201
     assert Store.objects.filter(code="OLDK").count() == 1
+
+
+def test_the_claim_lease_is_the_configured_number_of_seconds(db, settings, rf):
+    # given a lease of 7 s (MENDIAN_IDEMPOTENCY_LEASE_SECONDS) and a request with a key
+    settings.IDEMPOTENCY_LEASE_SECONDS = 7
+    request = rf.post("/api/v1/stores/", data=b"{}", content_type="application/json")
+    request.META["HTTP_IDEMPOTENCY_KEY"] = "lease-7"
+    request.user = AnonymousUser()
+    seen: list[timedelta] = []
+
+    def view(_request: HttpRequest) -> HttpResponse:
+        claim = IdempotencyRecord.objects.get(key="lease-7")
+        seen.append(claim.locked_until - claimed_after)
+        return HttpResponse(b"{}", status=201, content_type="application/json")
+
+    # when the request runs
+    claimed_after = timezone.now()
+    response = middleware.IdempotencyMiddleware(view)(request)
+    # then while it ran its claim held for 7 s from when it arrived
+    assert response.status_code == 201
+    assert timedelta(seconds=7) <= seen[0] < timedelta(seconds=8)
 
 
 def test_a_live_claim_answers_409_in_progress_with_retry_after(hq_admin, api_as, monkeypatch):

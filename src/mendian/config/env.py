@@ -32,7 +32,7 @@ def env_bool(name: str, *, default: bool) -> bool:
     raise EnvError(name, f"expected one of 1/0, true/false, yes/no, on/off, got {raw!r}")
 
 
-def env_int(name: str, *, default: int, minimum: int = 0) -> int:
+def env_int(name: str, *, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -42,6 +42,8 @@ def env_int(name: str, *, default: int, minimum: int = 0) -> int:
         raise EnvError(name, f"expected an integer, got {raw!r}") from None
     if value < minimum:
         raise EnvError(name, f"must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise EnvError(name, f"must be at most {maximum}, got {value}")
     return value
 
 
@@ -132,6 +134,12 @@ def sqlite_database(path: Path) -> dict[str, object]:
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": str(path.with_name("test_" + path.name))},
     }
+
+
+def idempotency_lease_seconds() -> int:
+    """How long a request's claim on its Idempotency-Key holds (core.middleware): longer than any
+    request, so only the claim of a worker that died runs out; lower only for tests."""
+    return env_int("MENDIAN_IDEMPOTENCY_LEASE_SECONDS", default=30, minimum=1, maximum=3600)
 
 
 def redis_url() -> str | None:

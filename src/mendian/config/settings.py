@@ -109,6 +109,8 @@ AXES_USERNAME_CALLABLE = "mendian.stores.auth_backends.axes_username"
 AXES_LOCKOUT_CALLABLE = "mendian.core.api_errors.axes_lockout_response"
 AXES_VERBOSE = False
 
+IDEMPOTENCY_LEASE_SECONDS = env.idempotency_lease_seconds()
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [
     ("zh-hans", _("Simplified Chinese")),

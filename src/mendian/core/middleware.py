@@ -28,9 +28,6 @@ from mendian.core.models import IdempotencyRecord
 IDEMPOTENT_METHODS = {"POST", "PUT", "PATCH"}
 # Sign-in answers carry a bearer token: they are never stored, and signing in twice is harmless.
 NOT_IDEMPOTENT_PREFIXES = ("/api/v1/auth/",)
-# How long a claim on a key holds without its request finishing. Longer than any request (the web
-# server's worker timeout is 30 s too), so only a claim whose worker died runs out.
-CLAIM_LEASE = timedelta(seconds=30)
 # How long a repeat waits for a live claim to finish before answering 409 with Retry-After. Short:
 # waiting holds a worker thread. A double tap is served by a replay; a slow first request is not
 # waited for.
@@ -62,6 +59,9 @@ class IdempotencyMiddleware:
     the answer; a repeat gets it back with `Idempotent-Replayed: true`. The same key for a different
     request (method, path, query string or body) gets 409. Only 2xx answers are kept: after a refusal
     (a 4xx: stock short, say) or a crash (5xx) the key is let go and a retry runs again.
+
+    The lease is `settings.IDEMPOTENCY_LEASE_SECONDS` (MENDIAN_IDEMPOTENCY_LEASE_SECONDS, 30 s by
+    default): longer than any request, so only the claim of a worker that died runs out.
 
     A repeat that finds the claim live waits up to WAIT_FOR_FIRST_SECONDS for the answer, then gets
     409 `idempotency_in_progress` with Retry-After. A claim whose lease has run out belongs to a worker
@@ -131,8 +131,9 @@ class IdempotencyMiddleware:
         """Claim the key for this request (returns the record's pk and our lease), or the answer to
         give instead: the replay of the first answer, or a 409."""
         deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
+        lease_length = timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
         while True:
-            lease = timezone.now() + CLAIM_LEASE
+            lease = timezone.now() + lease_length
             try:
                 with transaction.atomic():
                     record = IdempotencyRecord.objects.create(

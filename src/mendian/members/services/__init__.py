@@ -27,6 +27,7 @@ from mendian.members.services.notices import (
 )
 from mendian.members.services.order_books import (
     checkout_member_books,
+    order_member_books_reverse,
     return_member_points,
     return_member_tenders,
 )
@@ -39,6 +40,7 @@ from mendian.members.services.points_orders import (
     points_needed_for,
     points_redeem_for_order,
     points_redeem_refund,
+    points_redeem_reverse,
     points_reverse_for_return,
 )
 from mendian.members.services.profiles import (
@@ -62,6 +64,7 @@ from mendian.members.services.wallet import (
     wallet_close_refund,
     wallet_debit,
     wallet_refund_to_card,
+    wallet_spend_reverse,
     wallet_split,
     wallet_top_up,
 )
@@ -98,6 +101,7 @@ __all__ = [
     "membership_refund",
     "membership_renew",
     "membership_upgrade",
+    "order_member_books_reverse",
     "points_adjust",
     "points_earn_for_order",
     "points_expire_due",
@@ -105,6 +109,7 @@ __all__ = [
     "points_needed_for",
     "points_redeem_for_order",
     "points_redeem_refund",
+    "points_redeem_reverse",
     "points_reverse_for_return",
     "return_member_points",
     "return_member_tenders",
@@ -118,6 +123,7 @@ __all__ = [
     "wallet_debit",
     "wallet_refund_to_card",
     "wallet_sms_code_request",
+    "wallet_spend_reverse",
     "wallet_split",
     "wallet_top_up",
 ]

@@ -1,4 +1,5 @@
-"""The members app's port for sales: the ledger writes a checkout or a return makes in its transaction."""
+"""The members app's port for sales: the ledger writes a checkout, a return or a void makes in its
+transaction."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from mendian.members.services.points_orders import (
     points_earn_for_order,
     points_redeem_for_order,
     points_redeem_refund,
+    points_redeem_reverse,
     points_reverse_for_return,
 )
-from mendian.members.services.wallet import wallet_debit, wallet_refund_to_card
+from mendian.members.services.wallet import wallet_debit, wallet_refund_to_card, wallet_spend_reverse
 
 
 def checkout_member_books(
@@ -117,3 +119,21 @@ def return_member_tenders(
                 store_id=store_id,
                 actor_id=actor_id,
             )
+
+
+def order_member_books_reverse(
+    *, member_id: int, order_id: int, store_id: int, reason: str, actor_id: int | None
+) -> None:
+    """Undo what the checkout of an order took from the member (an order voided before it was paid): the
+    stored value it spent goes back to the card, principal and bonus as spent, and the points that paid
+    it come back. Runs inside the void's transaction; once per order, since only what has not come back
+    yet is given back. A member deleted since has no ledgers left to give back to."""
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None:
+        return
+    points_redeem_reverse(
+        member=member, order_id=order_id, reason=reason, store_id=store_id, actor_id=actor_id
+    )
+    wallet_spend_reverse(
+        member=member, order_id=order_id, reason=reason, store_id=store_id, actor_id=actor_id
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from mendian.core.money import allocate, round_half_up
@@ -320,6 +320,47 @@ def points_redeem_refund(
         source_type="order",
         source_id=source_id,
         related_id=related_id,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def points_redeem_reverse(
+    *,
+    member: Member,
+    order_id: str | int,
+    reason: str,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+) -> PointsEntry | None:
+    """Give back, as a new lot, all the points that paid an order and have not come back yet (an order
+    voided before it was paid). Nothing left to give back writes nothing, so a repeat changes nothing."""
+    source_id = str(order_id)
+    account = _points_lock(member)
+    moved = PointsEntry.objects.filter(
+        account=account,
+        kind__in=[PointsEntry.Kind.REDEEM, PointsEntry.Kind.REDEEM_REFUND],
+        source_type="order",
+        source_id=source_id,
+    ).aggregate(
+        points=Sum("points"),
+        redeemed_fen=Sum("value_fen", filter=Q(kind=PointsEntry.Kind.REDEEM)),
+        refunded_fen=Sum("value_fen", filter=Q(kind=PointsEntry.Kind.REDEEM_REFUND)),
+    )
+    give = -(moved["points"] or 0)
+    if give <= 0:
+        return None
+    return _points_add_lot(
+        account=account,
+        points=give,
+        kind=PointsEntry.Kind.REDEEM_REFUND,
+        program=program_get(),
+        now=timezone.now(),
+        value_fen=max((moved["redeemed_fen"] or 0) - (moved["refunded_fen"] or 0), 0),
+        reason=reason[:200],
+        source_type="order",
+        source_id=source_id,
         store_id=store_id,
         actor_id=actor_id,
     )

@@ -250,6 +250,42 @@ def wallet_refund_to_card(
 
 
 @transaction.atomic
+def wallet_spend_reverse(
+    *,
+    member: Member,
+    order_id: str | int,
+    reason: str,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+) -> WalletEntry | None:
+    """Give back to the card all that an order spent from it and has not had back yet, principal and bonus
+    exactly as spent (an order voided before it was paid). Nothing left to give back writes nothing, so a
+    repeat changes nothing."""
+    source_id = str(order_id)
+    account = _wallet_lock(member)
+    moved = WalletEntry.objects.filter(
+        account=account,
+        kind__in=[WalletEntry.Kind.SPEND, WalletEntry.Kind.SPEND_REFUND],
+        source_type="order",
+        source_id=source_id,
+    ).aggregate(principal=Sum("principal_fen"), bonus=Sum("bonus_fen"))
+    principal, bonus = -(moved["principal"] or 0), -(moved["bonus"] or 0)
+    if principal <= 0 and bonus <= 0:
+        return None
+    return _wallet_write(
+        account=account,
+        principal_fen=max(principal, 0),
+        bonus_fen=max(bonus, 0),
+        kind=WalletEntry.Kind.SPEND_REFUND,
+        reason=reason[:200],
+        source_type="order",
+        source_id=source_id,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
 def wallet_close_refund(
     *, member: Member, reason: str, actor_id: int | None, store_id: int | None = None
 ) -> WalletEntry | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 from django.db.models import Sum
 
 from mendian.catalog.models import SKU
+from mendian.inventory.models import BatchStock, SerialNumber
+from mendian.inventory.services import StockChange, batch_create, stock_apply
 from mendian.members import services as member_services
 from mendian.members.models import (
     LoyaltyProgram,
@@ -21,7 +24,7 @@ from mendian.members.models import (
 from mendian.members.selectors import program_get
 from mendian.stores.models import StaffProfile
 from tests.conftest import ApiClient
-from tests.sales.conftest import Till, on_hand, order_body
+from tests.sales.conftest import Till, make_sku, on_hand, order_body
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +154,36 @@ def test_void_of_an_order_paid_with_points_and_stored_value_gives_both_back(
     assert status == 200
     assert (PointsAccount.objects.get(member=member).balance, wallet_of(member)) == (800, (5000, 500))
     assert_ledgers_balance(member)
+
+
+def test_void_puts_serials_and_batches_back(till: Till, manager: ApiClient) -> None:
+    # given a pending order of one serialized phone (IMEI-9) and 2 units of milk batch L-07
+    phone = make_sku("PHONE", 100_000, stock=None, tracks_serials=True)
+    stock_apply(store=till.chain.store_a, changes=[StockChange(phone.pk, 1, ("IMEI-9",))], reason="receipt")
+    milk = make_sku("MILK", 600, stock=None, tracks_batches=True)
+    batch = batch_create(sku=milk, batch_no="L-07")
+    stock_apply(
+        store=till.chain.store_a, changes=[StockChange(milk.pk, 4, batch_id=batch.pk)], reason="receipt"
+    )
+    status, order = till.api.post(
+        "/sales/orders",
+        {
+            "client_order_id": str(uuid.uuid4()),
+            "register_id": till.chain.register_a.pk,
+            "lines": [
+                {"sku_id": phone.pk, "qty": 1, "serials": ["IMEI-9"]},
+                {"sku_id": milk.pk, "qty": 2, "batch_id": batch.pk},
+            ],
+            "tenders": [{"kind": "pending_digital", "amount_fen": 101_200}],
+        },
+    )
+    assert status == 201, order
+    assert SerialNumber.objects.get(sku=phone, serial="IMEI-9").status == "sold"
+    assert BatchStock.objects.get(store=till.chain.store_a, batch=batch).qty == 2
+    # when it is voided
+    status, voided = manager.post(f"/sales/orders/{order['id']}/void", {"reason": "顾客放弃"})
+    # then the phone is sellable again and the batch holds its 4 units
+    assert status == 200, voided
+    assert SerialNumber.objects.get(sku=phone, serial="IMEI-9").status == "returned"
+    assert BatchStock.objects.get(store=till.chain.store_a, batch=batch).qty == 4
+    assert (on_hand(till.chain.store_a, phone), on_hand(till.chain.store_a, milk)) == (1, 4)

@@ -21,6 +21,7 @@ from mendian.sales.services.returns import (
     _order_return_write,
     _return_line_refunds,
     _return_plan,
+    _return_serials,
 )
 from mendian.sales.services.tenders import TenderInput
 from mendian.stores.models import Register
@@ -120,8 +121,9 @@ def order_exchange_quote(
     new goods priced by the one pricing function, and what is left to settle — paid by the customer
     (`due_fen`, `cash_due_fen` when paid in cash) or given back on the original tenders.
 
-    Refuses what the exchange refuses, with the same errors (more returned than sold, an order that
-    takes no returns, no open shift, overrides without a manager's PIN)."""
+    Refuses what the exchange refuses, with the same errors (more returned than sold, serial numbers
+    that are not the line's units still out, an order that takes no returns, no open shift, overrides
+    without a manager's PIN)."""
     _exchange_check(order=order, register=register, return_lines=return_lines)
     if not lines:
         raise DomainError(_("The cart is empty."), code="cart_empty")
@@ -141,6 +143,7 @@ def order_exchange_quote(
             details={"order_line_ids": sorted(set(wanted) - {line.pk for line in order_lines})}
         )
     line_refunds = _return_line_refunds(order_lines, wanted)
+    _return_serials(order_lines, return_lines, wanted)
     tenders = list(
         OrderTender.objects.filter(order_id=order.pk, status=OrderTender.Status.COMPLETED).order_by("pk")
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from mendian.catalog.models import SKU
 from mendian.core.money import allocate
 from mendian.core.services import audit_record
-from mendian.inventory.services import stock_apply
+from mendian.inventory.services import StockChange, stock_apply
 from mendian.members import services as member_services
 from mendian.promotions.pricing import refund_share_fen
 from mendian.sales.errors import OrderNotReturnable, ReturnExceedsSold, ReturnInvalid
@@ -30,15 +30,18 @@ from mendian.sales.models import (
 )
 from mendian.sales.selectors import business_date_for
 from mendian.sales.services.cash_drawer import _cash_entries, _lock_open_shift
-from mendian.sales.services.checkout import _stock_change
 from mendian.sales.services.tenders import MEMBER_TENDER_KINDS
 from mendian.stores.models import Register, Store
 
 
 @dataclass(frozen=True)
 class ReturnLineInput:
+    """Units of an order line coming back; for a line sold with serial numbers, `serials` names them
+    (may be left out when all the line's units not yet returned come back)."""
+
     order_line_id: int
     qty: int
+    serials: tuple[str, ...] = ()
 
 
 def order_return(
@@ -107,6 +110,53 @@ def _return_line_refunds(order_lines: list[OrderLine], wanted: Counter[int]) -> 
     return refunds
 
 
+def _return_serials(
+    order_lines: list[OrderLine], lines: list[ReturnLineInput], wanted: Counter[int]
+) -> dict[int, list[str]]:
+    """The serial numbers each returned line brings back: those the return names, which must be units the
+    line sold and that have not come back yet, one per unit. A return of all the units still out may
+    leave them unnamed; a partial return of a serialized line must name them."""
+    named: dict[int, list[str]] = {}
+    for wanted_line in lines:
+        named.setdefault(wanted_line.order_line_id, []).extend(wanted_line.serials)
+    serialized_ids = [line.pk for line in order_lines if line.serials]
+    returned: dict[int, set[str]] = {line_id: set() for line_id in serialized_ids}
+    if serialized_ids:
+        for line_id, serials in ReturnLine.objects.filter(order_line_id__in=serialized_ids).values_list(
+            "order_line_id", "serials"
+        ):
+            returned[line_id].update(serials)
+    result: dict[int, list[str]] = {}
+    for line in order_lines:
+        given = named.get(line.pk, [])
+        if not line.serials:
+            if given:
+                raise ReturnInvalid(
+                    _("This line was sold without serial numbers."),
+                    code="serials_invalid",
+                    details={"order_line_id": line.pk},
+                )
+            result[line.pk] = []
+            continue
+        still_out = [serial for serial in line.serials if serial not in returned[line.pk]]
+        if not given:
+            if wanted[line.pk] != len(still_out):
+                raise ReturnInvalid(
+                    _("Name the serial numbers of the units that come back."),
+                    code="serials_required",
+                    details={"order_line_id": line.pk, "serials": still_out},
+                )
+            given = still_out
+        if len(given) != wanted[line.pk] or len(set(given)) != len(given) or not set(given) <= set(still_out):
+            raise ReturnInvalid(
+                _("The serial numbers must be units of this line that have not come back yet, one per unit."),
+                code="serials_invalid",
+                details={"order_line_id": line.pk, "serials": still_out},
+            )
+        result[line.pk] = list(given)
+    return result
+
+
 def _return_plan(
     *,
     line_refunds: dict[int, int],
@@ -165,6 +215,7 @@ def _order_return_write(
             details={"order_line_ids": sorted(set(wanted) - {line.pk for line in order_lines})}
         )
     refunds = _return_line_refunds(order_lines, wanted)
+    serials = _return_serials(order_lines, lines, wanted)
     tenders = list(
         OrderTender.objects.select_for_update()
         .filter(order_id=locked.pk, status=OrderTender.Status.COMPLETED)
@@ -219,6 +270,7 @@ def _order_return_write(
                 name=line.name,
                 qty=wanted[line.pk],
                 refund_fen=refund,
+                serials=serials[line.pk],
             )
         )
         line.refunded_qty += wanted[line.pk]
@@ -270,7 +322,10 @@ def _order_return_write(
             store=register.store,
             shift=shift,
             ret=ret,
-            stock_lines=[(line.sku_id, wanted[line.pk]) for line in order_lines],
+            changes=[
+                StockChange(line.sku_id, wanted[line.pk], tuple(serials[line.pk]), line.batch_id)
+                for line in order_lines
+            ],
             restock=restock,
             refunds_by_kind=refunds_by_kind,
         )
@@ -295,17 +350,19 @@ def _return_books(
     store: Store,
     shift: Shift,
     ret: Return,
-    stock_lines: list[tuple[int, int]],
+    changes: list[StockChange],
     restock: bool,
     refunds_by_kind: Counter[str],
 ) -> None:
-    """Stock back in (or in and straight out as damaged), cash out of the drawer, shift rollup."""
+    """Stock back in (or in and straight out as damaged), cash out of the drawer, shift rollup. Serial
+    numbers and batches come back with their units: a returned unit is sellable again, a batch line
+    returns to its batch."""
     service_sku_ids = set(
-        SKU.objects.filter(
-            pk__in=[sku_id for sku_id, _qty in stock_lines], product__kind="service"
-        ).values_list("pk", flat=True)
+        SKU.objects.filter(pk__in=[change.sku_id for change in changes], product__kind="service").values_list(
+            "pk", flat=True
+        )
     )
-    changes = [_stock_change(sku_id, qty) for sku_id, qty in stock_lines if sku_id not in service_sku_ids]
+    changes = [change for change in changes if change.sku_id not in service_sku_ids]
     stock_apply(
         store=store,
         changes=changes,
@@ -317,7 +374,9 @@ def _return_books(
     if not restock:
         stock_apply(
             store=store,
-            changes=[_stock_change(change.sku_id, -change.qty) for change in changes],
+            changes=[
+                StockChange(change.sku_id, -change.qty, change.serials, change.batch_id) for change in changes
+            ],
             reason="damage",
             source_type="sales.return",
             source_id=str(ret.pk),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mendian.core.errors import PermissionDeniedError
 from mendian.core.services import audit_record
+from mendian.inventory.services import StockChange
 from mendian.sales.errors import ReturnInvalid
 from mendian.sales.models import ExceptionLog, Return, ReturnLine, ReturnTender, TenderKind
 from mendian.sales.selectors import SkuInfo, business_date_for, sku_infos
@@ -22,9 +23,13 @@ from mendian.stores.models import Register
 
 @dataclass(frozen=True)
 class UnreceiptedLineInput:
+    """Units coming back without a receipt; a serialized unit names its serial number (it must be a unit
+    the chain sold), so it is sellable again."""
+
     sku_id: int
     qty: int
     refund_unit_fen: int | None = None
+    serials: tuple[str, ...] = ()
 
 
 def return_unreceipted(
@@ -110,6 +115,7 @@ def _return_unreceipted_write(
                 name=infos[line.sku_id].name[:300],
                 qty=line.qty,
                 refund_fen=amount,
+                serials=list(line.serials),
             )
             for line, amount in priced_lines
         ]
@@ -123,8 +129,10 @@ def _return_unreceipted_write(
             store=register.store,
             shift=shift,
             ret=ret,
-            stock_lines=[
-                (line.sku_id, line.qty) for line, _amount in priced_lines if infos[line.sku_id].moves_stock
+            changes=[
+                StockChange(line.sku_id, line.qty, line.serials)
+                for line, _amount in priced_lines
+                if infos[line.sku_id].moves_stock
             ],
             restock=restock,
             refunds_by_kind=Counter({TenderKind.CASH: refund_total}),

@@ -8,12 +8,11 @@ from django.db import transaction
 from django.db.models import F
 
 from mendian.core.services import audit_record
-from mendian.inventory.services import stock_apply
+from mendian.inventory.services import StockChange, stock_apply
 from mendian.members import services as member_services
 from mendian.sales.errors import OrderNotVoidable, ShiftClosed
 from mendian.sales.models import CashDrawerEntry, ExceptionLog, Order, OrderTender, Shift, TenderKind
 from mendian.sales.services.cash_drawer import _cash_entries
-from mendian.sales.services.checkout import _stock_change
 from mendian.sales.services.exception_log import exception_record
 
 
@@ -44,7 +43,9 @@ def order_void(*, user: Any, order: Order, reason: str) -> Order:
         stock_apply(
             store=locked.store,
             changes=[
-                _stock_change(line.sku_id, line.qty) for line in lines if line.sku.product.kind != "service"
+                StockChange(line.sku_id, line.qty, tuple(line.serials), line.batch_id)
+                for line in lines
+                if line.sku.product.kind != "service"
             ],
             reason="return",
             source_type="sales.order_void",

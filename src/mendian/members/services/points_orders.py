@@ -1,4 +1,7 @@
-"""Points against orders: earning, referral rewards, reversal on a return, and paying with points."""
+"""Points against orders: earning, referral rewards, reversal on a return, and paying with points.
+
+A function given `account` uses it as the member's points account already locked by the caller
+(order_books.member_accounts_lock takes a member's accounts in the one fixed order); else it locks it."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from mendian.members.errors import PointsRedeemCapExceeded, PointsRedeemInvalid
 from mendian.members.models import (
     LoyaltyProgram,
     Member,
+    PointsAccount,
     PointsCategoryRule,
     PointsEntry,
     ReferralReward,
@@ -78,6 +82,7 @@ def points_earn_for_order(
     store_id: int | None,
     excluded_fen: int = 0,
     actor_id: int | None = None,
+    account: PointsAccount | None = None,
 ) -> PointsEntry | None:
     """Credit the points of a completed order as a lot that expires after the program's validity, record
     the spend for tier rules, upgrade the tier at once, and reward a referral on the first purchase.
@@ -106,7 +111,8 @@ def points_earn_for_order(
     )
     entry = None
     if points > 0:
-        account = _points_lock(member)
+        if account is None:
+            account = _points_lock(member)
         entry = _points_add_lot(
             account=account,
             points=points,
@@ -168,6 +174,7 @@ def points_reverse_for_return(
     refund_fen: int,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: PointsAccount | None = None,
 ) -> PointsReversal:
     """Take back the points a returned share of an order earned. Cumulative over partial returns, so all
     returns of an order together reverse exactly what it earned. Points already spent are taken from
@@ -196,7 +203,8 @@ def points_reverse_for_return(
         )
     if earn is None or earn.value_fen <= 0:
         return PointsReversal(0, 0, 0)
-    account = _points_lock(member)
+    if account is None:
+        account = _points_lock(member)
     due = points_reversal_due(account=account, earn=earn, refund_fen=refund_fen)
     if due == 0:
         return PointsReversal(0, 0, 0)
@@ -255,6 +263,7 @@ def points_redeem_for_order(
     order_id: str | int,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: PointsAccount | None = None,
 ) -> PointsEntry:
     """Pay part of an order with points at the program's rate, at most the program's share of the order."""
     program = program_get()
@@ -262,7 +271,8 @@ def points_redeem_for_order(
     if amount_fen > cap_fen:
         raise PointsRedeemCapExceeded(details={"max_fen": cap_fen})
     points = points_needed_for(amount_fen=amount_fen, program=program)
-    account = _points_lock(member)
+    if account is None:
+        account = _points_lock(member)
     return _points_take(
         account=account,
         points=points,
@@ -284,6 +294,7 @@ def points_redeem_refund(
     amount_fen: int,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: PointsAccount | None = None,
 ) -> PointsEntry | None:
     """Give back the points that paid a refunded share of an order (cumulative, so all refunds of an order
     return exactly the points it used), as a new lot."""
@@ -296,7 +307,8 @@ def points_redeem_refund(
     ).first()
     if repeat is not None or amount_fen <= 0:
         return repeat
-    account = _points_lock(member)
+    if account is None:
+        account = _points_lock(member)
     used = PointsEntry.objects.filter(
         account=account, kind=PointsEntry.Kind.REDEEM, source_type="order", source_id=source_id
     ).aggregate(points=Sum("points"), value=Sum("value_fen"))
@@ -333,11 +345,13 @@ def points_redeem_reverse(
     reason: str,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: PointsAccount | None = None,
 ) -> PointsEntry | None:
     """Give back, as a new lot, all the points that paid an order and have not come back yet (an order
     voided before it was paid). Nothing left to give back writes nothing, so a repeat changes nothing."""
     source_id = str(order_id)
-    account = _points_lock(member)
+    if account is None:
+        account = _points_lock(member)
     moved = PointsEntry.objects.filter(
         account=account,
         kind__in=[PointsEntry.Kind.REDEEM, PointsEntry.Kind.REDEEM_REFUND],

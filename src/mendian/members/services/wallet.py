@@ -1,4 +1,7 @@
-"""Stored value: top-ups, verified debits, refunds to the card and closing a card's balance."""
+"""Stored value: top-ups, verified debits, refunds to the card and closing a card's balance.
+
+A function given `account` uses it as the member's wallet account already locked by the caller
+(order_books.member_accounts_lock takes a member's accounts in the one fixed order); else it locks it."""
 
 from __future__ import annotations
 
@@ -160,6 +163,7 @@ def wallet_debit(
     store_id: int | None = None,
     member_code: str = "",
     actor_id: int | None = None,
+    account: WalletAccount | None = None,
 ) -> WalletEntry:
     """Pay with stored value: never below zero, split into principal and bonus by the program's order.
     Above the program's threshold the member's live code (scanned at the till) or a 6-digit code sent to
@@ -183,7 +187,8 @@ def wallet_debit(
             raise WalletVerificationRequired(
                 details={"threshold_fen": program.wallet_code_required_above_fen}
             )
-    account = _wallet_lock(member)
+    if account is None:
+        account = _wallet_lock(member)
     if amount_fen > account.balance_fen:
         raise WalletInsufficient(details={"balance_fen": account.balance_fen, "requested_fen": amount_fen})
     principal, bonus = wallet_split(account=account, amount_fen=amount_fen, order=program.wallet_spend_order)
@@ -208,6 +213,7 @@ def wallet_refund_to_card(
     amount_fen: int,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: WalletAccount | None = None,
 ) -> WalletEntry | None:
     """A return paid with stored value goes back to the card (not out as cash), principal and bonus in
     the proportion the order spent them; all refunds of an order together return exactly what it spent."""
@@ -217,7 +223,8 @@ def wallet_refund_to_card(
     ).first()
     if repeat is not None or amount_fen <= 0:
         return repeat
-    account = _wallet_lock(member)
+    if account is None:
+        account = _wallet_lock(member)
     spent = WalletEntry.objects.filter(
         account=account, kind=WalletEntry.Kind.SPEND, source_type="order", source_id=source_id
     ).aggregate(principal=Sum("principal_fen"), bonus=Sum("bonus_fen"))
@@ -257,12 +264,14 @@ def wallet_spend_reverse(
     reason: str,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: WalletAccount | None = None,
 ) -> WalletEntry | None:
     """Give back to the card all that an order spent from it and has not had back yet, principal and bonus
     exactly as spent (an order voided before it was paid). Nothing left to give back writes nothing, so a
     repeat changes nothing."""
     source_id = str(order_id)
-    account = _wallet_lock(member)
+    if account is None:
+        account = _wallet_lock(member)
     moved = WalletEntry.objects.filter(
         account=account,
         kind__in=[WalletEntry.Kind.SPEND, WalletEntry.Kind.SPEND_REFUND],

@@ -74,6 +74,7 @@ def order_exchange(
             restock=restock,
             reason=reason,
             credit_cap_fen=priced.total_fen,
+            sale_member_id=member_id,
         )
         result = order_checkout(
             user=user,

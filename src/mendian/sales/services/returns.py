@@ -198,6 +198,7 @@ def _order_return_write(
     restock: bool,
     reason: str,
     credit_cap_fen: int = 0,
+    sale_member_id: int | None = None,
 ) -> Return:
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if locked.status not in (Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED):
@@ -228,6 +229,12 @@ def _order_return_write(
         "credit_cap_fen": credit_cap_fen,
     }
     plan = _return_plan(**plan_args)
+    member_ids = [member_id for member_id in (locked.member_id, sale_member_id) if member_id is not None]
+    if member_ids and not training:
+        # Lock order: order, shift, order lines and tenders, member accounts, stock levels — as checkout
+        # and voids. An exchange takes its new sale's member here too, so that two members' accounts
+        # are taken in the one order of member_accounts_lock, never one member's then the other's.
+        member_services.member_accounts_lock(*member_ids)
     ret = Return.objects.create(
         store_id=locked.store_id,
         register_id=register.pk,

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from mendian.core.money import allocate, round_half_up
+from mendian.core.money import allocate, cumulative_refund_share, round_half_up
 from mendian.core.services import outbox_enqueue
 from mendian.members.errors import PointsRedeemCapExceeded, PointsRedeemInvalid
 from mendian.members.models import (
@@ -177,9 +177,11 @@ def points_reverse_for_return(
     account: PointsAccount | None = None,
 ) -> PointsReversal:
     """Take back the points a returned share of an order earned. Cumulative over partial returns, so all
-    returns of an order together reverse exactly what it earned. Points already spent are taken from
-    the balance; what the balance lacks is never taken below zero but returned as a money value
-    (`shortfall_fen`) that the refund must deduct. A repeat of the same return changes nothing."""
+    returns of an order together reverse exactly what it earned: every return is written to the ledger
+    with its refund, one whose share rounds to no points too (else the next one would reckon from too
+    little). Points already spent are taken from the balance; what the balance lacks is never taken
+    below zero but returned as a money value (`shortfall_fen`) that the refund must deduct. A repeat of
+    the same return changes nothing."""
     source_id, related_id = str(order_id), str(return_id)
     earn = PointsEntry.objects.filter(
         account__member=member, kind=PointsEntry.Kind.EARN, source_type="order", source_id=source_id
@@ -206,8 +208,6 @@ def points_reverse_for_return(
     if account is None:
         account = _points_lock(member)
     due = points_reversal_due(account=account, earn=earn, refund_fen=refund_fen)
-    if due == 0:
-        return PointsReversal(0, 0, 0)
     take = min(due, account.balance)
     shortfall = due - take
     if take:
@@ -296,8 +296,9 @@ def points_redeem_refund(
     actor_id: int | None = None,
     account: PointsAccount | None = None,
 ) -> PointsEntry | None:
-    """Give back the points that paid a refunded share of an order (cumulative, so all refunds of an order
-    return exactly the points it used), as a new lot."""
+    """Give back the points that paid a refunded share of an order, as a new lot. Cumulative, so all refunds
+    of an order return exactly the points it used: every refund is written to the ledger with its
+    amount, one whose share rounds to no points too."""
     source_id, related_id = str(order_id), str(return_id)
     repeat = PointsEntry.objects.filter(
         account__member=member,
@@ -318,10 +319,13 @@ def points_redeem_refund(
     prior = PointsEntry.objects.filter(
         account=account, kind=PointsEntry.Kind.REDEEM_REFUND, source_type="order", source_id=source_id
     ).aggregate(points=Sum("points"), value=Sum("value_fen"))
-    refunded = min((prior["value"] or 0) + amount_fen, used_value)
-    give = round_half_up(Decimal(used_points) * refunded / used_value) - (prior["points"] or 0)
-    if give <= 0:
-        return None
+    give = cumulative_refund_share(
+        total=used_points,
+        base_fen=used_value,
+        refunded_fen=prior["value"] or 0,
+        refund_fen=amount_fen,
+        returned=prior["points"] or 0,
+    )
     return _points_add_lot(
         account=account,
         points=give,

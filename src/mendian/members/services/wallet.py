@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from mendian.core.money import round_half_up
+from mendian.core.money import cumulative_refund_share, round_half_up
 from mendian.core.services import audit_record
 from mendian.members.errors import (
     LedgerBusy,
@@ -240,9 +240,14 @@ def wallet_refund_to_card(
             code="wallet_refund_too_much",
             details={"refundable_fen": spent_total - prior_principal - prior_bonus},
         )
-    cumulative = prior_principal + prior_bonus + amount_fen
-    principal = round_half_up(Decimal(spent_principal) * cumulative / spent_total) - prior_principal
-    principal = min(max(principal, 0), amount_fen)
+    principal = cumulative_refund_share(
+        total=spent_principal,
+        base_fen=spent_total,
+        refunded_fen=prior_principal + prior_bonus,
+        refund_fen=amount_fen,
+        returned=prior_principal,
+    )
+    principal = min(principal, amount_fen)
     return _wallet_write(
         account=account,
         principal_fen=principal,

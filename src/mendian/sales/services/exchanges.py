@@ -21,6 +21,7 @@ from mendian.sales.services.returns import (
     _order_return_write,
     _return_line_refunds,
     _return_plan,
+    _return_repeat,
     _return_serials,
 )
 from mendian.sales.services.tenders import TenderInput
@@ -51,21 +52,21 @@ def order_exchange(
 
     The new goods may carry price overrides and a manual discount under the same rules as a checkout
     (a manager's employee number and PIN, and `override_reason`), checked and audited by the checkout
-    itself. `reason` is the reason for the return."""
+    itself. `reason` is the reason for the return.
+
+    Runs once per client_return_id: a repeat of the same exchange (even concurrent) answers with the
+    first return and order; the id reused for another return or exchange is refused (409)."""
     existing = Return.objects.filter(client_return_id=client_return_id).first()
-    if existing is not None and existing.exchange_order_id is not None:
-        repeat = _existing_checkout(
-            Order.objects.get(pk=existing.exchange_order_id), register=register, lines=lines
-        )
-        return existing, repeat
     if existing is not None:
-        raise IdempotencyMismatch(details={"return_id": existing.pk})
+        return _exchange_repeat(
+            existing, order=order, register=register, return_lines=return_lines, lines=lines
+        )
     _exchange_check(order=order, register=register, return_lines=return_lines)
     priced, _infos = cart_price(
         store=register.store, lines=lines, member_id=member_id, manual_discount_fen=manual_discount_fen
     )
     with transaction.atomic():
-        ret = _order_return_write(
+        ret, created = _order_return_write(
             user=user,
             order=order,
             register=register,
@@ -75,7 +76,12 @@ def order_exchange(
             reason=reason,
             credit_cap_fen=priced.total_fen,
             sale_member_id=member_id,
+            exchange=True,
         )
+        if not created:
+            return _exchange_repeat(
+                ret, order=order, register=register, return_lines=return_lines, lines=lines
+            )
         result = order_checkout(
             user=user,
             register=register,
@@ -94,6 +100,22 @@ def order_exchange(
         Return.objects.filter(pk=ret.pk).update(exchange_order=result.order)
         ret.exchange_order_id = result.order.pk
     return ret, result
+
+
+def _exchange_repeat(
+    existing: Return,
+    *,
+    order: Order,
+    register: Register,
+    return_lines: list[ReturnLineInput],
+    lines: list[LineInput],
+) -> tuple[Return, CheckoutResult]:
+    """A repeat of an exchange: its first return and order, provided both are the same as asked."""
+    ret = _return_repeat(existing, order=order, lines=return_lines, exchange=True)
+    assert ret.exchange_order_id is not None
+    return ret, _existing_checkout(
+        Order.objects.get(pk=ret.exchange_order_id), register=register, lines=lines
+    )
 
 
 def _exchange_check(*, order: Order, register: Register, return_lines: list[ReturnLineInput]) -> None:

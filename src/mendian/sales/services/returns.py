@@ -16,7 +16,7 @@ from mendian.core.services import audit_record
 from mendian.inventory.services import StockChange, stock_apply
 from mendian.members import services as member_services
 from mendian.promotions.pricing import refund_share_fen
-from mendian.sales.errors import OrderNotReturnable, ReturnExceedsSold, ReturnInvalid
+from mendian.sales.errors import IdempotencyMismatch, OrderNotReturnable, ReturnExceedsSold, ReturnInvalid
 from mendian.sales.models import (
     CashDrawerEntry,
     Order,
@@ -56,31 +56,49 @@ def order_return(
 ) -> tuple[Return, bool]:
     """Take goods of an order back. Each returned unit refunds exactly what was paid for it after the
     order's allocated discounts (the last unit of a line takes the remaining fen), spread over the
-    original tenders; cash goes out of the drawer of the shift open on this register."""
+    original tenders; cash goes out of the drawer of the shift open on this register.
+
+    Runs once per client_return_id: a repeat of the same return (even concurrent) answers with the
+    first one; the id reused for another return is refused (409, nothing written)."""
     existing = Return.objects.filter(client_return_id=client_return_id).first()
     if existing is not None:
-        return existing, False
+        return _return_repeat(existing, order=order, lines=lines, exchange=False), False
     if order.store_id != register.store_id:
         raise ReturnInvalid(
             _("Return goods at a till of the store that sold them."), code="return_wrong_store"
         )
     if not lines or any(line.qty <= 0 for line in lines):
         raise ReturnInvalid()
-    try:
-        return _order_return_write(
-            user=user,
-            order=order,
-            register=register,
-            client_return_id=client_return_id,
-            lines=lines,
-            restock=restock,
-            reason=reason,
-        ), True
-    except IntegrityError:
-        winner = Return.objects.filter(client_return_id=client_return_id).first()
-        if winner is None:
-            raise
-        return winner, False
+    return _order_return_write(
+        user=user,
+        order=order,
+        register=register,
+        client_return_id=client_return_id,
+        lines=lines,
+        restock=restock,
+        reason=reason,
+    )
+
+
+def _return_repeat(existing: Return, *, order: Order, lines: list[ReturnLineInput], exchange: bool) -> Return:
+    """A repeat of a return: the first one, provided the repeat is the same return — of the same order,
+    the same lines and quantities (and the serial numbers it names), an exchange only if the first was."""
+    wanted: Counter[int] = Counter()
+    named: dict[int, set[str]] = {}
+    for line in lines:
+        wanted[line.order_line_id] += line.qty
+        if line.serials:
+            named.setdefault(line.order_line_id, set()).update(line.serials)
+    recorded = {line.order_line_id: line for line in existing.lines.all()}
+    same = (
+        existing.order_id == order.pk
+        and (existing.exchange_order_id is not None) == exchange
+        and {line_id: line.qty for line_id, line in recorded.items()} == dict(wanted)
+        and all(set(recorded[line_id].serials) == serials for line_id, serials in named.items())
+    )
+    if not same:
+        raise IdempotencyMismatch(details={"return_id": existing.pk})
+    return existing
 
 
 @dataclass(frozen=True)
@@ -199,8 +217,14 @@ def _order_return_write(
     reason: str,
     credit_cap_fen: int = 0,
     sale_member_id: int | None = None,
-) -> Return:
+    exchange: bool = False,
+) -> tuple[Return, bool]:
+    """The return's writes, once per client_return_id: (the return, whether it was created now)."""
     locked = Order.objects.select_for_update().get(pk=order.pk)
+    # A repeat that waited for the order's lock behind its first finds the first here, now committed.
+    existing = Return.objects.filter(client_return_id=client_return_id).first()
+    if existing is not None:
+        return _return_repeat(existing, order=order, lines=lines, exchange=exchange), False
     if locked.status not in (Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED):
         raise OrderNotReturnable(details={"status": locked.status})
     training = locked.is_training
@@ -235,19 +259,27 @@ def _order_return_write(
         # and voids. An exchange takes its new sale's member here too, so that two members' accounts
         # are taken in the one order of member_accounts_lock, never one member's then the other's.
         member_services.member_accounts_lock(*member_ids)
-    ret = Return.objects.create(
-        store_id=locked.store_id,
-        register_id=register.pk,
-        shift_id=shift.pk if shift is not None else None,
-        order_id=locked.pk,
-        cashier_id=user.pk,
-        client_return_id=client_return_id,
-        business_date=shift.business_date if shift is not None else business_date_for(register.store),
-        is_training=training,
-        restock=restock,
-        reason=reason,
-        refund_fen=plan.refund_fen,
-    )
+    try:
+        with transaction.atomic():
+            ret = Return.objects.create(
+                store_id=locked.store_id,
+                register_id=register.pk,
+                shift_id=shift.pk if shift is not None else None,
+                order_id=locked.pk,
+                cashier_id=user.pk,
+                client_return_id=client_return_id,
+                business_date=shift.business_date if shift is not None else business_date_for(register.store),
+                is_training=training,
+                restock=restock,
+                reason=reason,
+                refund_fen=plan.refund_fen,
+            )
+    except IntegrityError:
+        # The same id raced in on another order: the unique constraint decides, the first one answers.
+        winner = Return.objects.filter(client_return_id=client_return_id).first()
+        if winner is None:
+            raise
+        return _return_repeat(winner, order=order, lines=lines, exchange=exchange), False
     if locked.member_id is not None and not training:
         # Points the returned goods earned come back; what the member already spent of them is kept
         # out of the refund (members.services never takes a balance below zero).
@@ -348,7 +380,7 @@ def _order_return_write(
         store_id=locked.store_id,
         register_id=register.pk,
     )
-    return ret
+    return ret, True
 
 
 def _return_books(

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from mendian.core.money import (
     allocate,
+    cumulative_refund_share,
     fen_from_yuan,
     fen_percent,
     round_half_up,
@@ -66,3 +67,26 @@ def test_allocate_always_adds_up_exactly(total, weights):
         for share, weight in zip(shares, weights, strict=True):
             exact = Decimal(total) * weight / sum(weights)
             assert abs(Decimal(share) - exact) < 1
+
+
+@given(
+    total=st.integers(0, 10**6),
+    base=st.integers(1, 10**7),
+    cuts=st.lists(st.floats(0, 1), max_size=8),
+)
+def test_cumulative_refund_shares_add_up_to_the_total_however_the_refund_is_split(total, base, cuts):
+    # given refunds of `base` split at arbitrary points
+    points = sorted({int(base * cut) for cut in cuts} | {base})
+    returned = refunded = 0
+    for point in points:
+        # when each refund takes its cumulative share
+        share = cumulative_refund_share(
+            total=total, base_fen=base, refunded_fen=refunded, refund_fen=point - refunded, returned=returned
+        )
+        # then no share is negative, and what went back so far is the cumulative share
+        assert share >= 0
+        returned += share
+        refunded = point
+        assert returned == round_half_up(Decimal(total) * refunded / base)
+    # and all of them together give back exactly the total
+    assert returned == total

@@ -78,3 +78,18 @@ def allocate(total_fen: int, weights: list[int]) -> list[int]:
     for _remainder, negative_index in sorted(remainders, reverse=True)[:leftover]:
         shares[-negative_index] += 1
     return [sign * share for share in shares]
+
+
+def cumulative_refund_share(
+    *, total: int, base_fen: int, refunded_fen: int, refund_fen: int, returned: int
+) -> int:
+    """The part of `total` (points an order earned or was paid with, principal it spent) that a refund of
+    `refund_fen` more of `base_fen` gives back, when `refunded_fen` was refunded before and `returned` of
+    `total` went back with it: `total` × the cumulative refund ÷ `base_fen`, half-up, less what went back
+    before. Reckoned on the cumulative amount, so all the refunds of `base_fen` together give back
+    exactly `total` however they are split. Never negative; a refund beyond `base_fen` gives nothing more.
+    """
+    if base_fen <= 0:
+        return 0
+    cumulative = min(refunded_fen + refund_fen, base_fen)
+    return max(round_half_up(Decimal(total) * cumulative / base_fen) - returned, 0)

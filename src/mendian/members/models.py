@@ -236,8 +236,13 @@ class PointsEntry(models.Model):
             models.Index(fields=["source_type", "source_id"], name="points_source_idx"),
         ]
         constraints = [
+            # A return that reverses or gives back no points is still written, with its refund:
+            # later returns of the order reckon their share from the cumulative refund.
             models.CheckConstraint(
-                condition=~Q(points=0) | Q(shortfall_points__gt=0), name="points_entry_not_zero"
+                condition=~Q(points=0)
+                | Q(shortfall_points__gt=0)
+                | Q(kind__in=["earn_reversal", "redeem_refund"]),
+                name="points_entry_not_zero",
             ),
             models.CheckConstraint(
                 condition=Q(shortfall_points__gte=0), name="points_entry_shortfall_not_negative"

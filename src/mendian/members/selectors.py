@@ -10,7 +10,7 @@ from django.apps import apps
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from mendian.core.money import round_half_up
+from mendian.core.money import cumulative_refund_share, round_half_up
 from mendian.members import crypto
 from mendian.members.errors import MemberNotFound
 from mendian.members.models import (
@@ -38,14 +38,18 @@ def program_get() -> LoyaltyProgram:
 
 def points_reversal_due(*, account: PointsAccount, earn: PointsEntry, refund_fen: int) -> int:
     """The points a return of `refund_fen` more of an order must take back: cumulative over the
-    order's returns, so all of them together reverse exactly what the order earned (`earn`)."""
+    order's returns (each of them is on the ledger, those that took back nothing too), so all of them
+    together reverse exactly what the order earned (`earn`)."""
     prior = PointsEntry.objects.filter(
         account=account, kind=PointsEntry.Kind.EARN_REVERSAL, source_type="order", source_id=earn.source_id
     ).aggregate(points=Sum("points"), shortfall=Sum("shortfall_points"), value=Sum("value_fen"))
-    already = -(prior["points"] or 0) + (prior["shortfall"] or 0)
-    refunded = min((prior["value"] or 0) + refund_fen, earn.value_fen)
-    target = round_half_up(Decimal(earn.points) * refunded / earn.value_fen)
-    return max(target - already, 0)
+    return cumulative_refund_share(
+        total=earn.points,
+        base_fen=earn.value_fen,
+        refunded_fen=prior["value"] or 0,
+        refund_fen=refund_fen,
+        returned=-(prior["points"] or 0) + (prior["shortfall"] or 0),
+    )
 
 
 def points_earned_for_order(*, member_id: int, order_id: int) -> int:

@@ -165,9 +165,7 @@ def order_return(request: HttpRequest, order_id: Id, payload: ReturnIn) -> Statu
         order=order,
         register=register,
         client_return_id=str(payload.client_return_id),
-        lines=[
-            services.ReturnLineInput(order_line_id=line.order_line_id, qty=line.qty) for line in payload.lines
-        ],
+        lines=_return_line_inputs(payload.lines),
         restock=payload.restock,
         reason=payload.reason,
     )
@@ -186,7 +184,10 @@ def return_unreceipted(request: HttpRequest, payload: UnreceiptedReturnIn) -> St
         client_return_id=str(payload.client_return_id),
         lines=[
             services.UnreceiptedLineInput(
-                sku_id=line.sku_id, qty=line.qty, refund_unit_fen=line.refund_unit_fen
+                sku_id=line.sku_id,
+                qty=line.qty,
+                refund_unit_fen=line.refund_unit_fen,
+                serials=tuple(line.serials),
             )
             for line in payload.lines
         ],
@@ -194,6 +195,13 @@ def return_unreceipted(request: HttpRequest, payload: UnreceiptedReturnIn) -> St
         reason=payload.reason,
     )
     return Status(201 if created else 200, selectors.return_out(selectors.return_get(request.user, ret.pk)))
+
+
+def _return_line_inputs(lines: list[Any]) -> list[services.ReturnLineInput]:
+    return [
+        services.ReturnLineInput(order_line_id=line.order_line_id, qty=line.qty, serials=tuple(line.serials))
+        for line in lines
+    ]
 
 
 def _tender_inputs(tenders: list[Any]) -> list[services.TenderInput]:
@@ -229,10 +237,7 @@ def exchange_create(request: HttpRequest, payload: ExchangeIn) -> Status:
         order=order,
         register=register,
         client_return_id=str(payload.client_return_id),
-        return_lines=[
-            services.ReturnLineInput(order_line_id=line.order_line_id, qty=line.qty)
-            for line in payload.return_lines
-        ],
+        return_lines=_return_line_inputs(payload.return_lines),
         client_order_id=str(payload.sale.client_order_id),
         lines=_line_inputs(payload.sale.lines),
         tenders=_tender_inputs(payload.sale.tenders),
@@ -264,10 +269,7 @@ def exchange_quote(request: HttpRequest, payload: ExchangeQuoteIn) -> dict[str, 
     return services.order_exchange_quote(
         order=order,
         register=register,
-        return_lines=[
-            services.ReturnLineInput(order_line_id=line.order_line_id, qty=line.qty)
-            for line in payload.return_lines
-        ],
+        return_lines=_return_line_inputs(payload.return_lines),
         lines=_line_inputs(payload.sale.lines),
         member_id=payload.sale.member_id,
         manual_discount_fen=payload.sale.manual_discount_fen,

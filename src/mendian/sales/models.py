@@ -380,6 +380,8 @@ class ReturnLine(models.Model):
     name = models.CharField(_("name"), max_length=300)
     qty = models.IntegerField(_("quantity"))
     refund_fen = models.BigIntegerField(_("refund (fen)"))
+    # The serial numbers of the units that came back (a subset of the order line's, never twice).
+    serials = models.JSONField(_("serial numbers"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("return line")

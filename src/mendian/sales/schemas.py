@@ -148,6 +148,8 @@ class VoidIn(Schema):
 class ReturnLineIn(Schema):
     order_line_id: Id
     qty: int = Field(gt=0, le=MAX_QTY)
+    # Which units come back, for a line sold with serial numbers (all its units still out when left empty).
+    serials: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class ReturnIn(Schema):
@@ -162,6 +164,7 @@ class UnreceiptedLineIn(Schema):
     sku_id: Id
     qty: int = Field(gt=0, le=MAX_QTY)
     refund_unit_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
+    serials: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class UnreceiptedReturnIn(Schema):
@@ -179,6 +182,7 @@ class ReturnLineOut(Schema):
     name: str
     qty: int
     refund_fen: int
+    serials: list[str]
 
 
 class ReturnTenderOut(Schema):

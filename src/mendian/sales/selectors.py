@@ -372,6 +372,7 @@ def return_out(ret: Return) -> dict[str, Any]:
                 "name": line.name,
                 "qty": line.qty,
                 "refund_fen": line.refund_fen,
+                "serials": line.serials,
             }
             for line in ret.lines.all()
         ],

@@ -26,7 +26,10 @@ from mendian.members.services.notices import (
     member_sms_deliver,
 )
 from mendian.members.services.order_books import (
+    MemberAccounts,
     checkout_member_books,
+    member_accounts_lock,
+    order_member_books_reverse,
     return_member_points,
     return_member_tenders,
 )
@@ -39,6 +42,7 @@ from mendian.members.services.points_orders import (
     points_needed_for,
     points_redeem_for_order,
     points_redeem_refund,
+    points_redeem_reverse,
     points_reverse_for_return,
 )
 from mendian.members.services.profiles import (
@@ -62,6 +66,7 @@ from mendian.members.services.wallet import (
     wallet_close_refund,
     wallet_debit,
     wallet_refund_to_card,
+    wallet_spend_reverse,
     wallet_split,
     wallet_top_up,
 )
@@ -78,12 +83,14 @@ __all__ = [
     "EarnLine",
     "GreetingsResult",
     "ImportReport",
+    "MemberAccounts",
     "PointsReversal",
     "birthday_coupon_hook",
     "checkout_member_books",
     "count_card_redeem",
     "count_card_refund",
     "count_card_sell",
+    "member_accounts_lock",
     "member_code_issue",
     "member_code_resolve",
     "member_consent_revoke_by_reply",
@@ -98,6 +105,7 @@ __all__ = [
     "membership_refund",
     "membership_renew",
     "membership_upgrade",
+    "order_member_books_reverse",
     "points_adjust",
     "points_earn_for_order",
     "points_expire_due",
@@ -105,6 +113,7 @@ __all__ = [
     "points_needed_for",
     "points_redeem_for_order",
     "points_redeem_refund",
+    "points_redeem_reverse",
     "points_reverse_for_return",
     "return_member_points",
     "return_member_tenders",
@@ -118,6 +127,7 @@ __all__ = [
     "wallet_debit",
     "wallet_refund_to_card",
     "wallet_sms_code_request",
+    "wallet_spend_reverse",
     "wallet_split",
     "wallet_top_up",
 ]

@@ -1,4 +1,7 @@
-"""Points against orders: earning, referral rewards, reversal on a return, and paying with points."""
+"""Points against orders: earning, referral rewards, reversal on a return, and paying with points.
+
+A function given `account` uses it as the member's points account already locked by the caller
+(order_books.member_accounts_lock takes a member's accounts in the one fixed order); else it locks it."""
 
 from __future__ import annotations
 
@@ -8,15 +11,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from mendian.core.money import allocate, round_half_up
+from mendian.core.money import allocate, cumulative_refund_share, round_half_up
 from mendian.core.services import outbox_enqueue
 from mendian.members.errors import PointsRedeemCapExceeded, PointsRedeemInvalid
 from mendian.members.models import (
     LoyaltyProgram,
     Member,
+    PointsAccount,
     PointsCategoryRule,
     PointsEntry,
     ReferralReward,
@@ -78,6 +82,7 @@ def points_earn_for_order(
     store_id: int | None,
     excluded_fen: int = 0,
     actor_id: int | None = None,
+    account: PointsAccount | None = None,
 ) -> PointsEntry | None:
     """Credit the points of a completed order as a lot that expires after the program's validity, record
     the spend for tier rules, upgrade the tier at once, and reward a referral on the first purchase.
@@ -106,7 +111,8 @@ def points_earn_for_order(
     )
     entry = None
     if points > 0:
-        account = _points_lock(member)
+        if account is None:
+            account = _points_lock(member)
         entry = _points_add_lot(
             account=account,
             points=points,
@@ -168,11 +174,14 @@ def points_reverse_for_return(
     refund_fen: int,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: PointsAccount | None = None,
 ) -> PointsReversal:
     """Take back the points a returned share of an order earned. Cumulative over partial returns, so all
-    returns of an order together reverse exactly what it earned. Points already spent are taken from
-    the balance; what the balance lacks is never taken below zero but returned as a money value
-    (`shortfall_fen`) that the refund must deduct. A repeat of the same return changes nothing."""
+    returns of an order together reverse exactly what it earned: every return is written to the ledger
+    with its refund, one whose share rounds to no points too (else the next one would reckon from too
+    little). Points already spent are taken from the balance; what the balance lacks is never taken
+    below zero but returned as a money value (`shortfall_fen`) that the refund must deduct. A repeat of
+    the same return changes nothing."""
     source_id, related_id = str(order_id), str(return_id)
     earn = PointsEntry.objects.filter(
         account__member=member, kind=PointsEntry.Kind.EARN, source_type="order", source_id=source_id
@@ -196,10 +205,9 @@ def points_reverse_for_return(
         )
     if earn is None or earn.value_fen <= 0:
         return PointsReversal(0, 0, 0)
-    account = _points_lock(member)
+    if account is None:
+        account = _points_lock(member)
     due = points_reversal_due(account=account, earn=earn, refund_fen=refund_fen)
-    if due == 0:
-        return PointsReversal(0, 0, 0)
     take = min(due, account.balance)
     shortfall = due - take
     if take:
@@ -255,6 +263,7 @@ def points_redeem_for_order(
     order_id: str | int,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: PointsAccount | None = None,
 ) -> PointsEntry:
     """Pay part of an order with points at the program's rate, at most the program's share of the order."""
     program = program_get()
@@ -262,7 +271,8 @@ def points_redeem_for_order(
     if amount_fen > cap_fen:
         raise PointsRedeemCapExceeded(details={"max_fen": cap_fen})
     points = points_needed_for(amount_fen=amount_fen, program=program)
-    account = _points_lock(member)
+    if account is None:
+        account = _points_lock(member)
     return _points_take(
         account=account,
         points=points,
@@ -284,9 +294,11 @@ def points_redeem_refund(
     amount_fen: int,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: PointsAccount | None = None,
 ) -> PointsEntry | None:
-    """Give back the points that paid a refunded share of an order (cumulative, so all refunds of an order
-    return exactly the points it used), as a new lot."""
+    """Give back the points that paid a refunded share of an order, as a new lot. Cumulative, so all refunds
+    of an order return exactly the points it used: every refund is written to the ledger with its
+    amount, one whose share rounds to no points too."""
     source_id, related_id = str(order_id), str(return_id)
     repeat = PointsEntry.objects.filter(
         account__member=member,
@@ -296,7 +308,8 @@ def points_redeem_refund(
     ).first()
     if repeat is not None or amount_fen <= 0:
         return repeat
-    account = _points_lock(member)
+    if account is None:
+        account = _points_lock(member)
     used = PointsEntry.objects.filter(
         account=account, kind=PointsEntry.Kind.REDEEM, source_type="order", source_id=source_id
     ).aggregate(points=Sum("points"), value=Sum("value_fen"))
@@ -306,10 +319,13 @@ def points_redeem_refund(
     prior = PointsEntry.objects.filter(
         account=account, kind=PointsEntry.Kind.REDEEM_REFUND, source_type="order", source_id=source_id
     ).aggregate(points=Sum("points"), value=Sum("value_fen"))
-    refunded = min((prior["value"] or 0) + amount_fen, used_value)
-    give = round_half_up(Decimal(used_points) * refunded / used_value) - (prior["points"] or 0)
-    if give <= 0:
-        return None
+    give = cumulative_refund_share(
+        total=used_points,
+        base_fen=used_value,
+        refunded_fen=prior["value"] or 0,
+        refund_fen=amount_fen,
+        returned=prior["points"] or 0,
+    )
     return _points_add_lot(
         account=account,
         points=give,
@@ -320,6 +336,49 @@ def points_redeem_refund(
         source_type="order",
         source_id=source_id,
         related_id=related_id,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def points_redeem_reverse(
+    *,
+    member: Member,
+    order_id: str | int,
+    reason: str,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+    account: PointsAccount | None = None,
+) -> PointsEntry | None:
+    """Give back, as a new lot, all the points that paid an order and have not come back yet (an order
+    voided before it was paid). Nothing left to give back writes nothing, so a repeat changes nothing."""
+    source_id = str(order_id)
+    if account is None:
+        account = _points_lock(member)
+    moved = PointsEntry.objects.filter(
+        account=account,
+        kind__in=[PointsEntry.Kind.REDEEM, PointsEntry.Kind.REDEEM_REFUND],
+        source_type="order",
+        source_id=source_id,
+    ).aggregate(
+        points=Sum("points"),
+        redeemed_fen=Sum("value_fen", filter=Q(kind=PointsEntry.Kind.REDEEM)),
+        refunded_fen=Sum("value_fen", filter=Q(kind=PointsEntry.Kind.REDEEM_REFUND)),
+    )
+    give = -(moved["points"] or 0)
+    if give <= 0:
+        return None
+    return _points_add_lot(
+        account=account,
+        points=give,
+        kind=PointsEntry.Kind.REDEEM_REFUND,
+        program=program_get(),
+        now=timezone.now(),
+        value_fen=max((moved["redeemed_fen"] or 0) - (moved["refunded_fen"] or 0), 0),
+        reason=reason[:200],
+        source_type="order",
+        source_id=source_id,
         store_id=store_id,
         actor_id=actor_id,
     )

@@ -1,4 +1,7 @@
-"""Stored value: top-ups, verified debits, refunds to the card and closing a card's balance."""
+"""Stored value: top-ups, verified debits, refunds to the card and closing a card's balance.
+
+A function given `account` uses it as the member's wallet account already locked by the caller
+(order_books.member_accounts_lock takes a member's accounts in the one fixed order); else it locks it."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from mendian.core.money import round_half_up
+from mendian.core.money import cumulative_refund_share, round_half_up
 from mendian.core.services import audit_record
 from mendian.members.errors import (
     LedgerBusy,
@@ -160,6 +163,7 @@ def wallet_debit(
     store_id: int | None = None,
     member_code: str = "",
     actor_id: int | None = None,
+    account: WalletAccount | None = None,
 ) -> WalletEntry:
     """Pay with stored value: never below zero, split into principal and bonus by the program's order.
     Above the program's threshold the member's live code (scanned at the till) or a 6-digit code sent to
@@ -183,7 +187,8 @@ def wallet_debit(
             raise WalletVerificationRequired(
                 details={"threshold_fen": program.wallet_code_required_above_fen}
             )
-    account = _wallet_lock(member)
+    if account is None:
+        account = _wallet_lock(member)
     if amount_fen > account.balance_fen:
         raise WalletInsufficient(details={"balance_fen": account.balance_fen, "requested_fen": amount_fen})
     principal, bonus = wallet_split(account=account, amount_fen=amount_fen, order=program.wallet_spend_order)
@@ -208,6 +213,7 @@ def wallet_refund_to_card(
     amount_fen: int,
     store_id: int | None = None,
     actor_id: int | None = None,
+    account: WalletAccount | None = None,
 ) -> WalletEntry | None:
     """A return paid with stored value goes back to the card (not out as cash), principal and bonus in
     the proportion the order spent them; all refunds of an order together return exactly what it spent."""
@@ -217,7 +223,8 @@ def wallet_refund_to_card(
     ).first()
     if repeat is not None or amount_fen <= 0:
         return repeat
-    account = _wallet_lock(member)
+    if account is None:
+        account = _wallet_lock(member)
     spent = WalletEntry.objects.filter(
         account=account, kind=WalletEntry.Kind.SPEND, source_type="order", source_id=source_id
     ).aggregate(principal=Sum("principal_fen"), bonus=Sum("bonus_fen"))
@@ -233,9 +240,14 @@ def wallet_refund_to_card(
             code="wallet_refund_too_much",
             details={"refundable_fen": spent_total - prior_principal - prior_bonus},
         )
-    cumulative = prior_principal + prior_bonus + amount_fen
-    principal = round_half_up(Decimal(spent_principal) * cumulative / spent_total) - prior_principal
-    principal = min(max(principal, 0), amount_fen)
+    principal = cumulative_refund_share(
+        total=spent_principal,
+        base_fen=spent_total,
+        refunded_fen=prior_principal + prior_bonus,
+        refund_fen=amount_fen,
+        returned=prior_principal,
+    )
+    principal = min(principal, amount_fen)
     return _wallet_write(
         account=account,
         principal_fen=principal,
@@ -244,6 +256,44 @@ def wallet_refund_to_card(
         source_type="order",
         source_id=source_id,
         related_id=related_id,
+        store_id=store_id,
+        actor_id=actor_id,
+    )
+
+
+@transaction.atomic
+def wallet_spend_reverse(
+    *,
+    member: Member,
+    order_id: str | int,
+    reason: str,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+    account: WalletAccount | None = None,
+) -> WalletEntry | None:
+    """Give back to the card all that an order spent from it and has not had back yet, principal and bonus
+    exactly as spent (an order voided before it was paid). Nothing left to give back writes nothing, so a
+    repeat changes nothing."""
+    source_id = str(order_id)
+    if account is None:
+        account = _wallet_lock(member)
+    moved = WalletEntry.objects.filter(
+        account=account,
+        kind__in=[WalletEntry.Kind.SPEND, WalletEntry.Kind.SPEND_REFUND],
+        source_type="order",
+        source_id=source_id,
+    ).aggregate(principal=Sum("principal_fen"), bonus=Sum("bonus_fen"))
+    principal, bonus = -(moved["principal"] or 0), -(moved["bonus"] or 0)
+    if principal <= 0 and bonus <= 0:
+        return None
+    return _wallet_write(
+        account=account,
+        principal_fen=max(principal, 0),
+        bonus_fen=max(bonus, 0),
+        kind=WalletEntry.Kind.SPEND_REFUND,
+        reason=reason[:200],
+        source_type="order",
+        source_id=source_id,
         store_id=store_id,
         actor_id=actor_id,
     )

@@ -36,7 +36,6 @@ from mendian.sales.services.tenders import MEMBER_TENDER_KINDS, Settlement, Tend
 from mendian.stores.models import Register
 
 MAX_LINES = 200
-_STOCK_CHANGE_FIELDS = set(StockChange.__dataclass_fields__)
 
 
 @dataclass
@@ -45,18 +44,6 @@ class CheckoutResult:
     lines: list[OrderLine]
     tenders: list[OrderTender]
     created: bool
-
-
-def _stock_change(
-    sku_id: int, qty: int, serials: tuple[str, ...] = (), batch_id: int | None = None
-) -> StockChange:
-    """A StockChange with serials and batch when the inventory app takes them."""
-    extra: dict[str, Any] = {}
-    if serials and "serials" in _STOCK_CHANGE_FIELDS:
-        extra["serials"] = tuple(serials)
-    if batch_id is not None and "batch_id" in _STOCK_CHANGE_FIELDS:
-        extra["batch_id"] = batch_id
-    return StockChange(sku_id=sku_id, qty=qty, **extra)
 
 
 def _next_order_number(register: Register, business_date: Any) -> str:
@@ -300,7 +287,7 @@ def _checkout_write(
         stock_apply(
             store=store,
             changes=[
-                _stock_change(line.sku_id, -line.qty, line.serials, line.batch_id)
+                StockChange(line.sku_id, -line.qty, line.serials, line.batch_id)
                 for line in lines
                 if infos[line.sku_id].moves_stock
             ],

@@ -21,6 +21,8 @@ from mendian.sales.services.returns import (
     _order_return_write,
     _return_line_refunds,
     _return_plan,
+    _return_repeat,
+    _return_serials,
 )
 from mendian.sales.services.tenders import TenderInput
 from mendian.stores.models import Register
@@ -50,21 +52,21 @@ def order_exchange(
 
     The new goods may carry price overrides and a manual discount under the same rules as a checkout
     (a manager's employee number and PIN, and `override_reason`), checked and audited by the checkout
-    itself. `reason` is the reason for the return."""
+    itself. `reason` is the reason for the return.
+
+    Runs once per client_return_id: a repeat of the same exchange (even concurrent) answers with the
+    first return and order; the id reused for another return or exchange is refused (409)."""
     existing = Return.objects.filter(client_return_id=client_return_id).first()
-    if existing is not None and existing.exchange_order_id is not None:
-        repeat = _existing_checkout(
-            Order.objects.get(pk=existing.exchange_order_id), register=register, lines=lines
-        )
-        return existing, repeat
     if existing is not None:
-        raise IdempotencyMismatch(details={"return_id": existing.pk})
+        return _exchange_repeat(
+            existing, order=order, register=register, return_lines=return_lines, lines=lines
+        )
     _exchange_check(order=order, register=register, return_lines=return_lines)
     priced, _infos = cart_price(
         store=register.store, lines=lines, member_id=member_id, manual_discount_fen=manual_discount_fen
     )
     with transaction.atomic():
-        ret = _order_return_write(
+        ret, created = _order_return_write(
             user=user,
             order=order,
             register=register,
@@ -73,7 +75,13 @@ def order_exchange(
             restock=restock,
             reason=reason,
             credit_cap_fen=priced.total_fen,
+            sale_member_id=member_id,
+            exchange=True,
         )
+        if not created:
+            return _exchange_repeat(
+                ret, order=order, register=register, return_lines=return_lines, lines=lines
+            )
         result = order_checkout(
             user=user,
             register=register,
@@ -92,6 +100,22 @@ def order_exchange(
         Return.objects.filter(pk=ret.pk).update(exchange_order=result.order)
         ret.exchange_order_id = result.order.pk
     return ret, result
+
+
+def _exchange_repeat(
+    existing: Return,
+    *,
+    order: Order,
+    register: Register,
+    return_lines: list[ReturnLineInput],
+    lines: list[LineInput],
+) -> tuple[Return, CheckoutResult]:
+    """A repeat of an exchange: its first return and order, provided both are the same as asked."""
+    ret = _return_repeat(existing, order=order, lines=return_lines, exchange=True)
+    assert ret.exchange_order_id is not None
+    return ret, _existing_checkout(
+        Order.objects.get(pk=ret.exchange_order_id), register=register, lines=lines
+    )
 
 
 def _exchange_check(*, order: Order, register: Register, return_lines: list[ReturnLineInput]) -> None:
@@ -120,8 +144,9 @@ def order_exchange_quote(
     new goods priced by the one pricing function, and what is left to settle — paid by the customer
     (`due_fen`, `cash_due_fen` when paid in cash) or given back on the original tenders.
 
-    Refuses what the exchange refuses, with the same errors (more returned than sold, an order that
-    takes no returns, no open shift, overrides without a manager's PIN)."""
+    Refuses what the exchange refuses, with the same errors (more returned than sold, serial numbers
+    that are not the line's units still out, an order that takes no returns, no open shift, overrides
+    without a manager's PIN)."""
     _exchange_check(order=order, register=register, return_lines=return_lines)
     if not lines:
         raise DomainError(_("The cart is empty."), code="cart_empty")
@@ -141,6 +166,7 @@ def order_exchange_quote(
             details={"order_line_ids": sorted(set(wanted) - {line.pk for line in order_lines})}
         )
     line_refunds = _return_line_refunds(order_lines, wanted)
+    _return_serials(order_lines, return_lines, wanted)
     tenders = list(
         OrderTender.objects.filter(order_id=order.pk, status=OrderTender.Status.COMPLETED).order_by("pk")
     )

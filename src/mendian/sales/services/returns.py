@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from mendian.catalog.models import SKU
 from mendian.core.money import allocate
 from mendian.core.services import audit_record
-from mendian.inventory.services import stock_apply
+from mendian.inventory.services import StockChange, stock_apply
 from mendian.members import services as member_services
 from mendian.promotions.pricing import refund_share_fen
-from mendian.sales.errors import OrderNotReturnable, ReturnExceedsSold, ReturnInvalid
+from mendian.sales.errors import IdempotencyMismatch, OrderNotReturnable, ReturnExceedsSold, ReturnInvalid
 from mendian.sales.models import (
     CashDrawerEntry,
     Order,
@@ -30,15 +30,18 @@ from mendian.sales.models import (
 )
 from mendian.sales.selectors import business_date_for
 from mendian.sales.services.cash_drawer import _cash_entries, _lock_open_shift
-from mendian.sales.services.checkout import _stock_change
 from mendian.sales.services.tenders import MEMBER_TENDER_KINDS
 from mendian.stores.models import Register, Store
 
 
 @dataclass(frozen=True)
 class ReturnLineInput:
+    """Units of an order line coming back; for a line sold with serial numbers, `serials` names them
+    (may be left out when all the line's units not yet returned come back)."""
+
     order_line_id: int
     qty: int
+    serials: tuple[str, ...] = ()
 
 
 def order_return(
@@ -53,31 +56,49 @@ def order_return(
 ) -> tuple[Return, bool]:
     """Take goods of an order back. Each returned unit refunds exactly what was paid for it after the
     order's allocated discounts (the last unit of a line takes the remaining fen), spread over the
-    original tenders; cash goes out of the drawer of the shift open on this register."""
+    original tenders; cash goes out of the drawer of the shift open on this register.
+
+    Runs once per client_return_id: a repeat of the same return (even concurrent) answers with the
+    first one; the id reused for another return is refused (409, nothing written)."""
     existing = Return.objects.filter(client_return_id=client_return_id).first()
     if existing is not None:
-        return existing, False
+        return _return_repeat(existing, order=order, lines=lines, exchange=False), False
     if order.store_id != register.store_id:
         raise ReturnInvalid(
             _("Return goods at a till of the store that sold them."), code="return_wrong_store"
         )
     if not lines or any(line.qty <= 0 for line in lines):
         raise ReturnInvalid()
-    try:
-        return _order_return_write(
-            user=user,
-            order=order,
-            register=register,
-            client_return_id=client_return_id,
-            lines=lines,
-            restock=restock,
-            reason=reason,
-        ), True
-    except IntegrityError:
-        winner = Return.objects.filter(client_return_id=client_return_id).first()
-        if winner is None:
-            raise
-        return winner, False
+    return _order_return_write(
+        user=user,
+        order=order,
+        register=register,
+        client_return_id=client_return_id,
+        lines=lines,
+        restock=restock,
+        reason=reason,
+    )
+
+
+def _return_repeat(existing: Return, *, order: Order, lines: list[ReturnLineInput], exchange: bool) -> Return:
+    """A repeat of a return: the first one, provided the repeat is the same return — of the same order,
+    the same lines and quantities (and the serial numbers it names), an exchange only if the first was."""
+    wanted: Counter[int] = Counter()
+    named: dict[int, set[str]] = {}
+    for line in lines:
+        wanted[line.order_line_id] += line.qty
+        if line.serials:
+            named.setdefault(line.order_line_id, set()).update(line.serials)
+    recorded = {line.order_line_id: line for line in existing.lines.all()}
+    same = (
+        existing.order_id == order.pk
+        and (existing.exchange_order_id is not None) == exchange
+        and {line_id: line.qty for line_id, line in recorded.items()} == dict(wanted)
+        and all(set(recorded[line_id].serials) == serials for line_id, serials in named.items())
+    )
+    if not same:
+        raise IdempotencyMismatch(details={"return_id": existing.pk})
+    return existing
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,53 @@ def _return_line_refunds(order_lines: list[OrderLine], wanted: Counter[int]) -> 
             line_total_fen=line.total_fen, line_qty=line.qty, refunded_qty=line.refunded_qty, return_qty=qty
         )
     return refunds
+
+
+def _return_serials(
+    order_lines: list[OrderLine], lines: list[ReturnLineInput], wanted: Counter[int]
+) -> dict[int, list[str]]:
+    """The serial numbers each returned line brings back: those the return names, which must be units the
+    line sold and that have not come back yet, one per unit. A return of all the units still out may
+    leave them unnamed; a partial return of a serialized line must name them."""
+    named: dict[int, list[str]] = {}
+    for wanted_line in lines:
+        named.setdefault(wanted_line.order_line_id, []).extend(wanted_line.serials)
+    serialized_ids = [line.pk for line in order_lines if line.serials]
+    returned: dict[int, set[str]] = {line_id: set() for line_id in serialized_ids}
+    if serialized_ids:
+        for line_id, serials in ReturnLine.objects.filter(order_line_id__in=serialized_ids).values_list(
+            "order_line_id", "serials"
+        ):
+            returned[line_id].update(serials)
+    result: dict[int, list[str]] = {}
+    for line in order_lines:
+        given = named.get(line.pk, [])
+        if not line.serials:
+            if given:
+                raise ReturnInvalid(
+                    _("This line was sold without serial numbers."),
+                    code="serials_invalid",
+                    details={"order_line_id": line.pk},
+                )
+            result[line.pk] = []
+            continue
+        still_out = [serial for serial in line.serials if serial not in returned[line.pk]]
+        if not given:
+            if wanted[line.pk] != len(still_out):
+                raise ReturnInvalid(
+                    _("Name the serial numbers of the units that come back."),
+                    code="serials_required",
+                    details={"order_line_id": line.pk, "serials": still_out},
+                )
+            given = still_out
+        if len(given) != wanted[line.pk] or len(set(given)) != len(given) or not set(given) <= set(still_out):
+            raise ReturnInvalid(
+                _("The serial numbers must be units of this line that have not come back yet, one per unit."),
+                code="serials_invalid",
+                details={"order_line_id": line.pk, "serials": still_out},
+            )
+        result[line.pk] = list(given)
+    return result
 
 
 def _return_plan(
@@ -148,8 +216,15 @@ def _order_return_write(
     restock: bool,
     reason: str,
     credit_cap_fen: int = 0,
-) -> Return:
+    sale_member_id: int | None = None,
+    exchange: bool = False,
+) -> tuple[Return, bool]:
+    """The return's writes, once per client_return_id: (the return, whether it was created now)."""
     locked = Order.objects.select_for_update().get(pk=order.pk)
+    # A repeat that waited for the order's lock behind its first finds the first here, now committed.
+    existing = Return.objects.filter(client_return_id=client_return_id).first()
+    if existing is not None:
+        return _return_repeat(existing, order=order, lines=lines, exchange=exchange), False
     if locked.status not in (Order.Status.COMPLETED, Order.Status.PARTIALLY_REFUNDED):
         raise OrderNotReturnable(details={"status": locked.status})
     training = locked.is_training
@@ -165,6 +240,7 @@ def _order_return_write(
             details={"order_line_ids": sorted(set(wanted) - {line.pk for line in order_lines})}
         )
     refunds = _return_line_refunds(order_lines, wanted)
+    serials = _return_serials(order_lines, lines, wanted)
     tenders = list(
         OrderTender.objects.select_for_update()
         .filter(order_id=locked.pk, status=OrderTender.Status.COMPLETED)
@@ -177,19 +253,33 @@ def _order_return_write(
         "credit_cap_fen": credit_cap_fen,
     }
     plan = _return_plan(**plan_args)
-    ret = Return.objects.create(
-        store_id=locked.store_id,
-        register_id=register.pk,
-        shift_id=shift.pk if shift is not None else None,
-        order_id=locked.pk,
-        cashier_id=user.pk,
-        client_return_id=client_return_id,
-        business_date=shift.business_date if shift is not None else business_date_for(register.store),
-        is_training=training,
-        restock=restock,
-        reason=reason,
-        refund_fen=plan.refund_fen,
-    )
+    member_ids = [member_id for member_id in (locked.member_id, sale_member_id) if member_id is not None]
+    if member_ids and not training:
+        # Lock order: order, shift, order lines and tenders, member accounts, stock levels — as checkout
+        # and voids. An exchange takes its new sale's member here too, so that two members' accounts
+        # are taken in the one order of member_accounts_lock, never one member's then the other's.
+        member_services.member_accounts_lock(*member_ids)
+    try:
+        with transaction.atomic():
+            ret = Return.objects.create(
+                store_id=locked.store_id,
+                register_id=register.pk,
+                shift_id=shift.pk if shift is not None else None,
+                order_id=locked.pk,
+                cashier_id=user.pk,
+                client_return_id=client_return_id,
+                business_date=shift.business_date if shift is not None else business_date_for(register.store),
+                is_training=training,
+                restock=restock,
+                reason=reason,
+                refund_fen=plan.refund_fen,
+            )
+    except IntegrityError:
+        # The same id raced in on another order: the unique constraint decides, the first one answers.
+        winner = Return.objects.filter(client_return_id=client_return_id).first()
+        if winner is None:
+            raise
+        return _return_repeat(winner, order=order, lines=lines, exchange=exchange), False
     if locked.member_id is not None and not training:
         # Points the returned goods earned come back; what the member already spent of them is kept
         # out of the refund (members.services never takes a balance below zero).
@@ -219,6 +309,7 @@ def _order_return_write(
                 name=line.name,
                 qty=wanted[line.pk],
                 refund_fen=refund,
+                serials=serials[line.pk],
             )
         )
         line.refunded_qty += wanted[line.pk]
@@ -270,7 +361,10 @@ def _order_return_write(
             store=register.store,
             shift=shift,
             ret=ret,
-            stock_lines=[(line.sku_id, wanted[line.pk]) for line in order_lines],
+            changes=[
+                StockChange(line.sku_id, wanted[line.pk], tuple(serials[line.pk]), line.batch_id)
+                for line in order_lines
+            ],
             restock=restock,
             refunds_by_kind=refunds_by_kind,
         )
@@ -286,7 +380,7 @@ def _order_return_write(
         store_id=locked.store_id,
         register_id=register.pk,
     )
-    return ret
+    return ret, True
 
 
 def _return_books(
@@ -295,17 +389,19 @@ def _return_books(
     store: Store,
     shift: Shift,
     ret: Return,
-    stock_lines: list[tuple[int, int]],
+    changes: list[StockChange],
     restock: bool,
     refunds_by_kind: Counter[str],
 ) -> None:
-    """Stock back in (or in and straight out as damaged), cash out of the drawer, shift rollup."""
+    """Stock back in (or in and straight out as damaged), cash out of the drawer, shift rollup. Serial
+    numbers and batches come back with their units: a returned unit is sellable again, a batch line
+    returns to its batch."""
     service_sku_ids = set(
-        SKU.objects.filter(
-            pk__in=[sku_id for sku_id, _qty in stock_lines], product__kind="service"
-        ).values_list("pk", flat=True)
+        SKU.objects.filter(pk__in=[change.sku_id for change in changes], product__kind="service").values_list(
+            "pk", flat=True
+        )
     )
-    changes = [_stock_change(sku_id, qty) for sku_id, qty in stock_lines if sku_id not in service_sku_ids]
+    changes = [change for change in changes if change.sku_id not in service_sku_ids]
     stock_apply(
         store=store,
         changes=changes,
@@ -317,7 +413,9 @@ def _return_books(
     if not restock:
         stock_apply(
             store=store,
-            changes=[_stock_change(change.sku_id, -change.qty) for change in changes],
+            changes=[
+                StockChange(change.sku_id, -change.qty, change.serials, change.batch_id) for change in changes
+            ],
             reason="damage",
             source_type="sales.return",
             source_id=str(ret.pk),

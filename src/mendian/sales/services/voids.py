@@ -8,32 +8,44 @@ from django.db import transaction
 from django.db.models import F
 
 from mendian.core.services import audit_record
-from mendian.inventory.services import stock_apply
+from mendian.inventory.services import StockChange, stock_apply
+from mendian.members import services as member_services
 from mendian.sales.errors import OrderNotVoidable, ShiftClosed
 from mendian.sales.models import CashDrawerEntry, ExceptionLog, Order, OrderTender, Shift, TenderKind
 from mendian.sales.services.cash_drawer import _cash_entries
-from mendian.sales.services.checkout import _stock_change
 from mendian.sales.services.exception_log import exception_record
 
 
 @transaction.atomic
 def order_void(*, user: Any, order: Order, reason: str) -> Order:
-    """Void an order that is not paid yet (a pending digital payment): its goods go back to stock and
-    it leaves the shift's totals. A paid order is returned instead, never voided."""
+    """Void an order that is not paid yet (a pending digital payment): its goods go back to stock, the
+    points and stored value it took go back to the member, and it leaves the shift's totals. A paid
+    order is returned instead, never voided."""
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if locked.status != Order.Status.PENDING_PAYMENT:
         raise OrderNotVoidable(details={"status": locked.status})
     lines = list(locked.lines.select_related("sku__product").order_by("line_no"))
     tenders = list(locked.tenders.all())
     if not locked.is_training:
-        # Lock order: order, shift, stock levels — the same as checkout and returns, so no deadlock.
+        # Lock order: order, shift, member accounts, stock levels — the same as checkout and returns,
+        # so no deadlock.
         shift = Shift.objects.select_for_update().get(pk=locked.shift_id) if locked.shift_id else None
         if shift is not None and shift.closed_at is not None:
             raise ShiftClosed()
+        if locked.member_id is not None:
+            member_services.order_member_books_reverse(
+                member_id=locked.member_id,
+                order_id=locked.pk,
+                store_id=locked.store_id,
+                reason=reason,
+                actor_id=user.pk,
+            )
         stock_apply(
             store=locked.store,
             changes=[
-                _stock_change(line.sku_id, line.qty) for line in lines if line.sku.product.kind != "service"
+                StockChange(line.sku_id, line.qty, tuple(line.serials), line.batch_id)
+                for line in lines
+                if line.sku.product.kind != "service"
             ],
             reason="return",
             source_type="sales.order_void",

@@ -13,7 +13,12 @@
   const SCAN_MAX_GAP_MS = 60;
   const SCAN_MIN_LENGTH = 4;
   // Answers about an order id or Idempotency-Key itself: the first attempt may have written the order.
-  const KEEP_ORDER_ID = ["idempotency_retry", "idempotency_in_progress", "idempotency_key_reused"];
+  const KEEP_ORDER_ID = [
+    "idempotency_retry",
+    "idempotency_in_progress",
+    "idempotency_key_reused",
+    "idempotency_answer_lost",
+  ];
 
   function readJson(id) {
     const el = document.getElementById(id);

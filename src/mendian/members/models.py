@@ -310,6 +310,13 @@ class WalletEntry(models.Model):
         TOP_UP_REFUND = "top_up_refund", _("top-up refunded")
         ADJUST = "adjust", _("manual adjustment")
 
+    class Verification(models.TextChoices):
+        """How the member proved to be present when spending: without proof only small sums may go."""
+
+        NONE = "", _("not verified")
+        LIVE_CODE = "live_code", _("live member code")
+        SMS_CODE = "sms_code", _("SMS code")
+
     account = models.ForeignKey(WalletAccount, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     principal_fen = models.BigIntegerField(_("principal (fen)"))
@@ -324,6 +331,9 @@ class WalletEntry(models.Model):
     store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.PROTECT)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    verified_by = models.CharField(
+        _("member verified by"), max_length=16, choices=Verification.choices, blank=True, default=""
+    )
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:

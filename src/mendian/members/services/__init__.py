@@ -41,6 +41,11 @@ from mendian.members.services.points_orders import (
     points_redeem_refund,
     points_reverse_for_return,
 )
+from mendian.members.services.presence import (
+    MEMBER_CODE_CONFIRM_SECONDS,
+    SMS_CODE_PATTERN,
+    member_presence_proof,
+)
 from mendian.members.services.profiles import (
     PROFILE_FIELDS,
     member_consent_revoke_by_reply,
@@ -57,11 +62,10 @@ from mendian.members.services.sms_codes import (
     wallet_sms_code_request,
 )
 from mendian.members.services.wallet import (
-    MEMBER_CODE_CONFIRM_SECONDS,
-    SMS_CODE_PATTERN,
     wallet_close_refund,
     wallet_debit,
     wallet_refund_to_card,
+    wallet_spend_for_order,
     wallet_split,
     wallet_top_up,
 )
@@ -88,6 +92,7 @@ __all__ = [
     "member_code_resolve",
     "member_consent_revoke_by_reply",
     "member_greetings_queue",
+    "member_presence_proof",
     "member_register",
     "member_sign_in_by_sms",
     "member_sms_deliver",
@@ -118,6 +123,7 @@ __all__ = [
     "wallet_debit",
     "wallet_refund_to_card",
     "wallet_sms_code_request",
+    "wallet_spend_for_order",
     "wallet_split",
     "wallet_top_up",
 ]

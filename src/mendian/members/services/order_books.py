@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mendian.members.errors import MemberNotFound
-from mendian.members.models import Member
+from mendian.members.errors import MemberNotFound, MemberVerificationRequired
+from mendian.members.models import Member, WalletEntry
 from mendian.members.services.points_orders import (
     EarnLine,
     points_earn_for_order,
@@ -13,7 +13,8 @@ from mendian.members.services.points_orders import (
     points_redeem_refund,
     points_reverse_for_return,
 )
-from mendian.members.services.wallet import wallet_debit, wallet_refund_to_card
+from mendian.members.services.presence import member_presence_proof
+from mendian.members.services.wallet import wallet_refund_to_card, wallet_spend_for_order
 
 
 def checkout_member_books(
@@ -25,41 +26,53 @@ def checkout_member_books(
     member_tenders: Sequence[tuple[str, int, str]],
     earn_lines: Sequence[EarnLine] | None,
     actor_id: int | None,
+    member_code: str = "",
 ) -> None:
-    """Take the points and stored-value tenders of an order (kind, amount, scanned code) from the member's
+    """Take the points and stored-value tenders of an order (kind, amount, reference) from the member's
     ledgers, and credit the points a completed order earns (`earn_lines`; None while payment is pending).
-    Runs inside the checkout's transaction, so a refusal undoes the whole sale."""
+
+    One proof that the member is present covers the whole order: `member_code` (the live code scanned at
+    the till, or a code texted to the member), or else a code in a tender's reference (how tills sent it
+    before). Points are never spent without it; stored value only up to the program's threshold (see
+    `wallet_spend_for_order`). Runs inside the checkout's transaction, so a refusal undoes the whole sale."""
     member = Member.objects.select_related("tier").filter(pk=member_id, is_active=True).first()
     if member is None:
         raise MemberNotFound()
-    points_paid_fen = 0
-    for kind, amount_fen, reference in member_tenders:
-        if kind == "points":
-            points_redeem_for_order(
-                member=member,
-                amount_fen=amount_fen,
-                order_total_fen=order_total_fen,
-                order_id=order_id,
-                store_id=store_id,
-                actor_id=actor_id,
-            )
-            points_paid_fen += amount_fen
-        elif kind == "stored_value":
-            wallet_debit(
-                member=member,
-                amount_fen=amount_fen,
-                order_id=order_id,
-                store_id=store_id,
-                member_code=reference,
-                actor_id=actor_id,
-            )
+    points_fen = [amount_fen for kind, amount_fen, _reference in member_tenders if kind == "points"]
+    wallet_fen = [amount_fen for kind, amount_fen, _reference in member_tenders if kind == "stored_value"]
+    verified_by: str = WalletEntry.Verification.NONE
+    if points_fen or wallet_fen:
+        proof = member_code or next(
+            (reference for _kind, _amount, reference in member_tenders if reference), ""
+        )
+        verified_by = member_presence_proof(member=member, code=proof)
+        if points_fen and not verified_by:
+            raise MemberVerificationRequired()
+    for amount_fen in points_fen:
+        points_redeem_for_order(
+            member=member,
+            amount_fen=amount_fen,
+            order_total_fen=order_total_fen,
+            order_id=order_id,
+            store_id=store_id,
+            actor_id=actor_id,
+        )
+    if wallet_fen:
+        wallet_spend_for_order(
+            member=member,
+            amounts_fen=wallet_fen,
+            order_id=order_id,
+            verified_by=verified_by,
+            store_id=store_id,
+            actor_id=actor_id,
+        )
     if earn_lines is not None:
         points_earn_for_order(
             member=member,
             lines=earn_lines,
             order_id=order_id,
             store_id=store_id,
-            excluded_fen=points_paid_fen,
+            excluded_fen=sum(points_fen),
             actor_id=actor_id,
         )
 

@@ -1,7 +1,8 @@
 /* Members at the till: attach a member by scanning their live QR (or card number) or by phone, show tier,
    points and stored value, offer points and stored value as tenders. It wraps the till's posApp so the
-   sale code stays in one place: quotes and orders get the member_id, a stored-value tender carries the
-   scanned live code or a code texted to the member (the server asks for one above a threshold), a new sale drops the member. */
+   sale code stays in one place: quotes and orders get the member_id, an order carries the scanned live code
+   or a code texted to the member as `member_code` (the server asks for one for points, and for stored value
+   above a threshold), a new sale drops the member. */
 (function () {
   "use strict";
   var basePosApp = window.posApp;
@@ -27,12 +28,8 @@
         if (this.member && method === "POST" && body && (path === "/sales/quote" || path === "/sales/orders")) {
           body = Object.assign({}, body, { member_id: this.member.id });
           var smsCode = /^\d{6}$/.test(this.walletSmsCode) ? this.walletSmsCode : "";
-          if (path === "/sales/orders" && (smsCode || this.memberCode)) {
-            var code = smsCode || this.memberCode;
-            body.tenders = (body.tenders || []).map(function (tender) {
-              return tender.kind === "stored_value" && !tender.reference ? Object.assign({}, tender, { reference: code }) : tender;
-            });
-          }
+          // One proof that the member is present for the whole order: a code texted to them, or their live code.
+          if (path === "/sales/orders" && (smsCode || this.memberCode)) body.member_code = smsCode || this.memberCode;
         }
         return baseApi.call(this, method, path, body, headers);
       },

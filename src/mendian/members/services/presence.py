@@ -1,0 +1,35 @@
+"""Proof that the member is at the till: their live member code, or a one-time code texted to them."""
+
+from __future__ import annotations
+
+import re
+
+from mendian.members.errors import MemberCodeExpired, MemberCodeInvalid
+from mendian.members.models import Member, WalletEntry
+from mendian.members.services.member_codes import live_code_member_id
+from mendian.members.services.sms_codes import _wallet_sms_confirmed
+
+# A live code shown at the till may be used to confirm a payment a little later in the sale.
+MEMBER_CODE_CONFIRM_SECONDS = 15 * 60
+SMS_CODE_PATTERN = re.compile(r"\d{6}")
+
+
+def member_presence_proof(*, member: Member, code: str) -> str:
+    """How `code` proves that `member` is present to pay with points or stored value: their live QR
+    scanned at the till (`live_code`), a 6-digit code texted to their phone (`sms_code`, used up by this
+    check), or nothing (""). The static card number proves nothing: every cashier sees it in the member
+    search."""
+    code = (code or "").strip()
+    if not code:
+        return WalletEntry.Verification.NONE
+    if SMS_CODE_PATTERN.fullmatch(code):
+        if _wallet_sms_confirmed(member=member, code=code):
+            return WalletEntry.Verification.SMS_CODE
+        return WalletEntry.Verification.NONE
+    try:
+        member_id = live_code_member_id(code=code, max_age_seconds=MEMBER_CODE_CONFIRM_SECONDS)
+    except (MemberCodeInvalid, MemberCodeExpired):
+        return WalletEntry.Verification.NONE
+    if member_id != member.pk:
+        return WalletEntry.Verification.NONE
+    return WalletEntry.Verification.LIVE_CODE

@@ -220,11 +220,15 @@ def member_wallet(request: HttpRequest, member_id: int) -> list[dict[str, Any]]:
 @router.post(
     "/{member_id}/wallet/sms-code",
     response={202: dict[str, int]},
-    summary="Text the member a one-time code that confirms a stored-value payment",
+    summary="Text the member a one-time code that confirms paying one sale with points or stored value",
 )
 def member_wallet_sms_code(request: HttpRequest, member_id: int, payload: WalletSmsCodeIn) -> Status:
     permission_check(request.user, "members.view_member")
-    services.wallet_sms_code_request(member=selectors.member_get(member_id), amount_fen=payload.amount_fen)
+    services.wallet_sms_code_request(
+        member=selectors.member_get(member_id),
+        amount_fen=payload.amount_fen,
+        client_order_id=str(payload.client_order_id),
+    )
     return Status(202, {"amount_fen": payload.amount_fen})
 
 

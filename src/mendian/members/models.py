@@ -568,11 +568,15 @@ class ReferralReward(models.Model):
 
 
 class SmsCode(models.Model):
-    """A one-time sign-in code sent by SMS: only its keyed hash is kept; it expires and allows few tries."""
+    """A one-time code sent by SMS: only its keyed hash is kept; it expires and allows few tries. A code
+    that confirms a payment is bound to the member, the most it may pay and the till's order."""
 
     phone_index = models.CharField(max_length=64, db_index=True)
     code_hash = models.CharField(max_length=64)
     purpose = models.CharField(max_length=16, default="login")
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    amount_fen = models.BigIntegerField(_("authorised amount (fen)"), null=True, blank=True)
+    client_order_id = models.CharField(_("client order id"), max_length=64, blank=True)
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)

@@ -27,14 +27,16 @@ def checkout_member_books(
     earn_lines: Sequence[EarnLine] | None,
     actor_id: int | None,
     member_code: str = "",
+    client_order_id: str = "",
 ) -> None:
     """Take the points and stored-value tenders of an order (kind, amount, reference) from the member's
     ledgers, and credit the points a completed order earns (`earn_lines`; None while payment is pending).
 
     One proof that the member is present covers the whole order: `member_code` (the live code scanned at
-    the till, or a code texted to the member), or else a code in a tender's reference (how tills sent it
-    before). Points are never spent without it; stored value only up to the program's threshold (see
-    `wallet_spend_for_order`). Runs inside the checkout's transaction, so a refusal undoes the whole sale."""
+    the till, or a code texted to the member for the till's order `client_order_id` and at least the sum
+    of these tenders), or else a code in a tender's reference (how tills sent it before). Points are never
+    spent without it; stored value only up to the program's threshold (see `wallet_spend_for_order`).
+    Runs inside the checkout's transaction, so a refusal undoes the whole sale."""
     member = Member.objects.select_related("tier").filter(pk=member_id, is_active=True).first()
     if member is None:
         raise MemberNotFound()
@@ -45,7 +47,12 @@ def checkout_member_books(
         proof = member_code or next(
             (reference for _kind, _amount, reference in member_tenders if reference), ""
         )
-        verified_by = member_presence_proof(member=member, code=proof)
+        verified_by = member_presence_proof(
+            member=member,
+            code=proof,
+            amount_fen=sum(points_fen) + sum(wallet_fen),
+            client_order_id=client_order_id,
+        )
         if points_fen and not verified_by:
             raise MemberVerificationRequired()
     for amount_fen in points_fen:

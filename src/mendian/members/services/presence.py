@@ -14,16 +14,19 @@ MEMBER_CODE_CONFIRM_SECONDS = 15 * 60
 SMS_CODE_PATTERN = re.compile(r"\d{6}")
 
 
-def member_presence_proof(*, member: Member, code: str) -> str:
-    """How `code` proves that `member` is present to pay with points or stored value: their live QR
-    scanned at the till (`live_code`), a 6-digit code texted to their phone (`sms_code`, used up by this
+def member_presence_proof(*, member: Member, code: str, amount_fen: int, client_order_id: str = "") -> str:
+    """How `code` proves that `member` is present to pay `amount_fen` (all the points and stored-value
+    tenders of the till's order `client_order_id`): their live QR scanned at the till (`live_code`), a
+    6-digit code texted to them for this order and at least this amount (`sms_code`, used up by this
     check), or nothing (""). The static card number proves nothing: every cashier sees it in the member
     search."""
     code = (code or "").strip()
     if not code:
         return WalletEntry.Verification.NONE
     if SMS_CODE_PATTERN.fullmatch(code):
-        if _wallet_sms_confirmed(member=member, code=code):
+        if _wallet_sms_confirmed(
+            member=member, code=code, amount_fen=amount_fen, client_order_id=client_order_id
+        ):
             return WalletEntry.Verification.SMS_CODE
         return WalletEntry.Verification.NONE
     try:

@@ -153,13 +153,16 @@ def wallet_debit(
     order_id: str | int,
     store_id: int | None = None,
     member_code: str = "",
+    client_order_id: str = "",
     actor_id: int | None = None,
 ) -> WalletEntry:
     """Pay one order with stored value alone, under the rules of `wallet_spend_for_order`; `member_code`
-    is the member's proof of presence (live code or texted code)."""
+    is the member's proof of presence (live code, or a code texted for the till's order `client_order_id`)."""
     if amount_fen <= 0:
         raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
-    verified_by = member_presence_proof(member=member, code=member_code)
+    verified_by = member_presence_proof(
+        member=member, code=member_code, amount_fen=amount_fen, client_order_id=client_order_id
+    )
     entries = wallet_spend_for_order(
         member=member,
         amounts_fen=[amount_fen],

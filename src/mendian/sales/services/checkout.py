@@ -430,4 +430,5 @@ def _member_books(
         else None,
         actor_id=user.pk,
         member_code=member_code,
+        client_order_id=str(order.client_order_id),
     )

@@ -92,7 +92,11 @@
         if (!this.member) return;
         var amount = window.mendianMoney.fenFromYuan(this.tenderAmount) || this.remainingFen();
         try {
-          await baseApi.call(this, "POST", "/members/" + this.member.id + "/wallet/sms-code", { amount_fen: amount });
+          // The code is good for this sale only (its client order id) and at most this amount.
+          await baseApi.call(this, "POST", "/members/" + this.member.id + "/wallet/sms-code", {
+            amount_fen: amount,
+            client_order_id: this.clientOrderId,
+          });
           this.walletSmsSent = true;
         } catch (error) {
           this.fail(error);

@@ -6,6 +6,8 @@ over the member's unverified spends of the business day."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -13,10 +15,22 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from mendian.catalog.models import SKU
+from mendian.catalog.models import SKU, Product
 from mendian.members import services
 from mendian.members.errors import WalletVerificationRequired
-from mendian.members.models import Member, PointsAccount, PointsEntry, WalletAccount, WalletEntry
+from mendian.members.models import (
+    CountCard,
+    CountCardEntry,
+    CountCardPlan,
+    Member,
+    PointsAccount,
+    PointsEntry,
+    SmsCode,
+    WalletAccount,
+    WalletEntry,
+)
+from mendian.members.selectors import member_phone
+from mendian.notifications.models import ConsoleSms
 from mendian.sales import services as sales_services
 from mendian.sales.models import Order
 from mendian.stores.models import StaffProfile
@@ -247,3 +261,78 @@ def test_wallet_debit_on_its_own_keeps_the_daily_limit(rich: Member) -> None:
         member=rich, amount_fen=1, order_id="o2", member_code=services.member_code_issue(member=rich)
     )
     assert entry.verified_by == "live_code" and wallet_balance(rich) == 100_000 - 20_001
+
+
+# ------------------------------------------------------------------ count cards
+
+
+@pytest.fixture
+def count_card(chain: Chain, rich: Member) -> tuple[CountCard, SKU]:
+    """A 10-use haircut card of the member, valid in store A."""
+    service = make_sku("HAIR", 8000, store=None, stock=None, kind=Product.Kind.SERVICE)
+    plan = CountCardPlan.objects.create(name="洗剪吹10次", uses_qty=10, price_fen=50_000)
+    plan.skus.add(service)
+    plan.stores.add(chain.store_a)
+    return services.count_card_sell(member=rich, plan=plan, store_id=chain.store_a.pk), service
+
+
+def redeem(till: ApiClient, card: CountCard, sku: SKU, code: str) -> tuple[int, Any]:
+    return till.post(f"/members/count-cards/{card.pk}/redeem", {"code": code, "sku_id": sku.pk})
+
+
+def uses_left(card: CountCard) -> int:
+    return CountCard.objects.get(pk=card.pk).uses_left
+
+
+def test_a_count_card_is_not_used_with_the_printed_card_number_or_the_phone(
+    till: ApiClient, rich: Member, make_member: Callable[..., Member], count_card: tuple[CountCard, SKU]
+) -> None:
+    card, service = count_card
+    other = make_member()
+    # When the cashier types the card number, the phone, or scans another member's live code
+    for code in (rich.card_no, member_phone(rich), services.member_code_issue(member=other)):
+        status, error = redeem(till, card, service, code)
+        # Then nothing is used
+        assert (status, error["error"]["code"]) == (403, "member_verification_required"), code
+    assert uses_left(card) == 10
+    assert not CountCardEntry.objects.filter(card=card, kind="redeem").exists()
+
+
+def test_a_count_card_is_used_with_the_members_live_code(
+    till: ApiClient, rich: Member, count_card: tuple[CountCard, SKU]
+) -> None:
+    card, service = count_card
+    status, body = redeem(till, card, service, services.member_code_issue(member=rich))
+    assert status == 200, body
+    assert body["uses_left"] == 9 and uses_left(card) == 9
+
+
+def test_a_count_card_is_used_with_a_count_card_code_texted_to_the_member_once(
+    till: ApiClient,
+    rich: Member,
+    count_card: tuple[CountCard, SKU],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    card, service = count_card
+    # Given a payment code texted to the member: it does not use a count card
+    with django_capture_on_commit_callbacks(execute=True):
+        services.wallet_sms_code_request(member=rich, amount_fen=100, client_order_id=str(uuid.uuid4()))
+    payment_code = re.search(r"\d{6}", ConsoleSms.objects.latest("id").text)
+    assert payment_code is not None
+    status, _error = redeem(till, card, service, payment_code.group())
+    assert status == 403 and uses_left(card) == 10
+    # When the cashier texts a count-card code to the card's member
+    SmsCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=5))  # past the resend interval
+    with django_capture_on_commit_callbacks(execute=True):
+        status, _body = till.post(f"/members/count-cards/{card.pk}/sms-code")
+    assert status == 202
+    sms = ConsoleSms.objects.latest("id")
+    assert sms.purpose == "count_card" and sms.recipient_masked == "138****0001"
+    code = re.search(r"\d{6}", sms.text)
+    assert code is not None
+    # Then it uses one service, once
+    status, body = redeem(till, card, service, code.group())
+    assert status == 200, body
+    assert uses_left(card) == 9
+    status, _error = redeem(till, card, service, code.group())
+    assert status == 403 and uses_left(card) == 9

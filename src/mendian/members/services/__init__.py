@@ -54,8 +54,10 @@ from mendian.members.services.profiles import (
 )
 from mendian.members.services.rfm import RFM_WINDOW_DAYS, rfm_quintiles, rfm_recompute
 from mendian.members.services.sms_codes import (
+    COUNT_CARD_SMS_PURPOSE,
     SMS_CODE_MAX_ATTEMPTS,
     WALLET_SMS_PURPOSE,
+    count_card_sms_code_request,
     member_sign_in_by_sms,
     sms_code_request,
     sms_code_verify,
@@ -71,6 +73,7 @@ from mendian.members.services.wallet import (
 )
 
 __all__ = [
+    "COUNT_CARD_SMS_PURPOSE",
     "MEMBER_CODE_CONFIRM_SECONDS",
     "MEMBER_CODE_PREFIX",
     "PROFILE_FIELDS",
@@ -88,6 +91,7 @@ __all__ = [
     "count_card_redeem",
     "count_card_refund",
     "count_card_sell",
+    "count_card_sms_code_request",
     "member_code_issue",
     "member_code_resolve",
     "member_consent_revoke_by_reply",

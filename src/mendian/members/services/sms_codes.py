@@ -26,6 +26,7 @@ from mendian.members.services.profiles import member_register
 
 SMS_CODE_MAX_ATTEMPTS = 5
 WALLET_SMS_PURPOSE = "wallet"
+COUNT_CARD_SMS_PURPOSE = "count_card"
 
 
 @transaction.atomic
@@ -39,7 +40,8 @@ def sms_code_request(
 ) -> None:
     """Send a 6-digit code: at most one per resend interval and a daily number per phone; only its keyed
     hash is stored. The SMS goes out after commit. With `amount_fen` it confirms a payment by `member`
-    of at most that amount in the till's order `client_order_id`, and the text names the amount."""
+    of at most that amount in the till's order `client_order_id`, and the text names the amount; with
+    the count-card purpose it confirms that `member` uses a service of a count card."""
     normalized = crypto.phone_normalize(phone)
     if normalized is None:
         raise PhoneInvalid()
@@ -62,7 +64,12 @@ def sms_code_request(
         expires_at=now + dt.timedelta(seconds=program.sms_code_ttl_seconds),
     )
     minutes = max(program.sms_code_ttl_seconds // 60, 1)
-    if amount_fen is None:
+    if purpose == COUNT_CARD_SMS_PURPOSE:
+        text = _(
+            "Your code to use a service of your count card is %(code)s, valid for %(minutes)s minutes. "
+            "Do not tell anyone but the cashier."
+        ) % {"code": code, "minutes": minutes}
+    elif amount_fen is None:
         text = _("Your Mendian verification code is %(code)s, valid for %(minutes)s minutes.") % {
             "code": code,
             "minutes": minutes,
@@ -92,12 +99,26 @@ def wallet_sms_code_request(*, member: Member, amount_fen: int, client_order_id:
     )
 
 
-def _wallet_sms_confirmed(*, member: Member, code: str, amount_fen: int, client_order_id: str) -> bool:
-    """A payment code is good once, for the member it was texted to, the till's order it was asked for
-    and at most the amount it names; it is marked used in the caller's transaction. Wrong tries are
-    counted in the cache as well, because a refused payment rolls back the checkout's transaction (and
-    with it the attempts counted in the row)."""
-    key = f"members:wallet-sms-fails:{member.pk}"
+def count_card_sms_code_request(*, member: Member) -> None:
+    """The till's alternative to the live member code for using a count card: text the member a one-time
+    code (same rate limits as sign-in codes)."""
+    sms_code_request(phone=member_phone(member), purpose=COUNT_CARD_SMS_PURPOSE, member=member)
+
+
+def _member_sms_confirmed(
+    *,
+    member: Member,
+    code: str,
+    purpose: str = WALLET_SMS_PURPOSE,
+    amount_fen: int | None = None,
+    client_order_id: str = "",
+) -> bool:
+    """A code texted to a member is good once, for that member and purpose, and a payment code only for
+    the till's order it was asked for and at most the amount it names (`amount_fen` is the sum to
+    confirm); it is marked used in the caller's transaction. Wrong tries are counted in the cache as
+    well, because a refused payment rolls back the caller's transaction (and with it the attempts counted
+    in the row)."""
+    key = f"members:{purpose}-sms-fails:{member.pk}"
     if (cache.get(key) or 0) >= SMS_CODE_MAX_ATTEMPTS:
         return False
     with transaction.atomic():
@@ -105,7 +126,7 @@ def _wallet_sms_confirmed(*, member: Member, code: str, amount_fen: int, client_
             SmsCode.objects.select_for_update()
             .filter(
                 member_id=member.pk,
-                purpose=WALLET_SMS_PURPOSE,
+                purpose=purpose,
                 client_order_id=client_order_id,
                 used_at__isnull=True,
                 expires_at__gt=timezone.now(),
@@ -119,8 +140,7 @@ def _wallet_sms_confirmed(*, member: Member, code: str, amount_fen: int, client_
             SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
             right = (
                 crypto.code_verify_secret(f"{sms.phone_index}:{(code or '').strip()}", sms.code_hash)
-                and sms.amount_fen is not None
-                and amount_fen <= sms.amount_fen
+                and (sms.amount_fen is None or (amount_fen is not None and amount_fen <= sms.amount_fen))
                 and SmsCode.objects.filter(pk=sms.pk, used_at__isnull=True).update(used_at=timezone.now())
                 == 1
             )

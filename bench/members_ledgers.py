@@ -61,10 +61,14 @@ def main() -> None:
         services.wallet_top_up(member=member, amount_fen=400_000, payment_method="cash")
         services.points_adjust(member=member, points=1_000_000, reason="bench", actor_id=None)
         ref = Member(pk=member.pk)
+        # The member is present (live code): unverified spends would stop at the program's daily threshold.
+        live_code = services.member_code_issue(member=member)
         debit = timed(
             "wallet_debit",
             args.ops,
-            lambda i: services.wallet_debit(member=ref, amount_fen=10, order_id=f"w{i}"),
+            lambda i: services.wallet_debit(
+                member=ref, amount_fen=10, order_id=f"w{i}", member_code=live_code
+            ),
         )
         redeem = timed(
             "points_redeem",
@@ -86,6 +90,7 @@ def main() -> None:
 
         card = services.member_register(phone="13800000002")
         services.wallet_top_up(member=card, amount_fen=100_000, payment_method="cash")
+        card_code = services.member_code_issue(member=card)
         done = [0]
         lock = threading.Lock()
 
@@ -94,7 +99,10 @@ def main() -> None:
                 for attempt in range(10_000):
                     try:
                         services.wallet_debit(
-                            member=Member(pk=card.pk), amount_fen=100, order_id=f"{worker}-{attempt}"
+                            member=Member(pk=card.pk),
+                            amount_fen=100,
+                            order_id=f"{worker}-{attempt}",
+                            member_code=card_code,
                         )
                     except WalletInsufficient:
                         return

@@ -42,9 +42,17 @@ def points_of(member: Member) -> int:
 
 
 def checkout(
-    till: ApiClient, chain: Chain, sku: SKU, qty: int, member: Member | None, tenders: list[dict[str, Any]]
+    till: ApiClient,
+    chain: Chain,
+    sku: SKU,
+    qty: int,
+    member: Member | None,
+    tenders: list[dict[str, Any]],
+    member_code: str = "",
 ) -> tuple[int, Any]:
-    extra = {"member_id": member.pk} if member else {}
+    extra: dict[str, Any] = {"member_id": member.pk} if member else {}
+    if member_code:
+        extra["member_code"] = member_code
     return till.post("/sales/orders", order_body(chain.register_a.pk, [(sku, qty)], tenders, **extra))
 
 
@@ -61,6 +69,7 @@ def test_pay_part_with_points_rest_cash_earn_on_the_cash_part_and_return_restore
         2,
         member,
         [{"kind": "points", "amount_fen": 1000}, {"kind": "cash", "amount_fen": 1500, "tendered_fen": 2000}],
+        member_code=services.member_code_issue(member=member),
     )
     assert status == 201, order
     assert order["member_id"] == member.pk and order["change_fen"] == 500
@@ -101,6 +110,7 @@ def test_points_already_spent_are_deducted_from_the_refund(
         1,
         member,
         [{"kind": "points", "amount_fen": 100}, {"kind": "cash", "amount_fen": 1150}],
+        member_code=services.member_code_issue(member=member),
     )
     assert status == 201
     earned_second = 11
@@ -172,6 +182,7 @@ def test_short_balance_refuses_the_whole_sale(
         2,
         member,
         [{"kind": "points", "amount_fen": 500}, {"kind": "cash", "amount_fen": 2000}],
+        member_code=services.member_code_issue(member=member),
     )
     assert (status, error["error"]["code"]) == (409, "points_insufficient")
     assert Order.objects.count() == 0
@@ -213,5 +224,6 @@ def test_member_checkout_runs_a_bounded_number_of_queries(
             2,
             member,
             [{"kind": "points", "amount_fen": 500}, {"kind": "cash", "amount_fen": 2000}],
+            member_code=services.member_code_issue(member=member),
         )
     assert status == 201

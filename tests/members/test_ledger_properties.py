@@ -114,7 +114,12 @@ class LedgerMachine(RuleBasedStateMachine):
     def spend(self, amount_fen: int) -> None:
         order_id = f"w{next(self.counter)}"
         try:
-            services.wallet_debit(member=self.member, amount_fen=amount_fen, order_id=order_id)
+            services.wallet_debit(
+                member=self.member,
+                amount_fen=amount_fen,
+                order_id=order_id,
+                member_code=services.member_code_issue(member=self.member),
+            )
         except WalletInsufficient:
             assert amount_fen > self.principal + self.bonus
             return

@@ -234,13 +234,14 @@ def test_count_card_redeems_one_use_at_a_time_and_refunds_unused_pro_rata(
     plan.skus.add(service_sku)
     plan.stores.add(chain.store_a)  # type: ignore[attr-defined]
     card = services.count_card_sell(member=member, plan=plan, store_id=chain.store_a.pk)  # type: ignore[attr-defined]
+    live_code = services.member_code_issue(member=member)
     for _ in range(3):
         services.count_card_redeem(
-            card_id=card.pk, member=member, sku_id=service_sku.pk, store_id=chain.store_a.pk
+            card_id=card.pk, member_code=live_code, sku_id=service_sku.pk, store_id=chain.store_a.pk
         )  # type: ignore[attr-defined]
     with pytest.raises(CountCardUnavailable) as wrong_store:
         services.count_card_redeem(
-            card_id=card.pk, member=member, sku_id=service_sku.pk, store_id=chain.store_b.pk
+            card_id=card.pk, member_code=live_code, sku_id=service_sku.pk, store_id=chain.store_b.pk
         )  # type: ignore[attr-defined]
     assert wrong_store.value.code == "count_card_wrong_store"
     card.refresh_from_db()

@@ -276,6 +276,7 @@ def test_quote_keeps_spent_points_out_of_the_refund_like_the_exchange(till: Till
             [(s1, 1)],
             [{"kind": "points", "amount_fen": 100}, {"kind": "cash", "amount_fen": 1150}],
             member_id=member.pk,
+            member_code=member_services.member_code_issue(member=member),
         ),
     )
     assert status == 201, second

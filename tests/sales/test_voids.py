@@ -56,9 +56,15 @@ def assert_ledgers_balance(member: Member) -> None:
 
 
 def pending_order(till: Till, sku: SKU, member: Member, tenders: list[dict[str, Any]]) -> dict[str, Any]:
-    status, order = till.api.post(
-        "/sales/orders", order_body(till.chain.register_a.pk, [(sku, 2)], tenders, member_id=member.pk)
+    # the member shows their live code at the till: points and stored value need their presence
+    body = order_body(
+        till.chain.register_a.pk,
+        [(sku, 2)],
+        tenders,
+        member_id=member.pk,
+        member_code=member_services.member_code_issue(member=member),
     )
+    status, order = till.api.post("/sales/orders", body)
     assert status == 201, order
     assert order["status"] == "pending_payment"
     return order

@@ -12,7 +12,7 @@ from ninja.files import UploadedFile
 
 from mendian.core.services import audit_record
 from mendian.members import member_import, selectors, services
-from mendian.members.errors import ImportFileInvalid, MemberNotFound
+from mendian.members.errors import CountCardUnavailable, ImportFileInvalid, MemberNotFound
 from mendian.members.models import CountCard, CountCardPlan, Member, MembershipCard, MembershipPlan, TopUpPlan
 from mendian.members.schemas import (
     CountCardOut,
@@ -150,18 +150,37 @@ def member_import_file(
 
 
 @router.post(
-    "/count-cards/{card_id}/redeem", response=CountCardOut, summary="Use one service with the member's code"
+    "/count-cards/{card_id}/redeem",
+    response=CountCardOut,
+    summary="Use one service with the member's live code or an SMS code (never the card number)",
 )
 def count_card_redeem(request: HttpRequest, card_id: int, payload: CountCardRedeemIn) -> dict[str, Any]:
     permission_check(request.user, "members.add_countcardentry")
-    member, _live = services.member_code_resolve(code=payload.code)
     store_id = _store_id(request, None)
     if store_id is None:
         raise MemberNotFound(code="register_required")
     services.count_card_redeem(
-        card_id=card_id, member=member, sku_id=payload.sku_id, store_id=store_id, actor_id=request.user.pk
+        card_id=card_id,
+        member_code=payload.code,
+        sku_id=payload.sku_id,
+        store_id=store_id,
+        actor_id=request.user.pk,
     )
     return _card_out(CountCard.objects.select_related("plan").get(pk=card_id))
+
+
+@router.post(
+    "/count-cards/{card_id}/sms-code",
+    response={202: None},
+    summary="Text the card's member a one-time code that confirms using the count card",
+)
+def count_card_sms_code(request: HttpRequest, card_id: int) -> Status:
+    permission_check(request.user, "members.add_countcardentry")
+    card = CountCard.objects.select_related("member").filter(pk=card_id).first()
+    if card is None:
+        raise CountCardUnavailable(code="count_card_not_found")
+    services.count_card_sms_code_request(member=card.member)
+    return Status(202, None)
 
 
 @router.get("/{member_id}", response=MemberOut, summary="One member")
@@ -220,11 +239,15 @@ def member_wallet(request: HttpRequest, member_id: int) -> list[dict[str, Any]]:
 @router.post(
     "/{member_id}/wallet/sms-code",
     response={202: dict[str, int]},
-    summary="Text the member a one-time code that confirms a stored-value payment",
+    summary="Text the member a one-time code that confirms paying one sale with points or stored value",
 )
 def member_wallet_sms_code(request: HttpRequest, member_id: int, payload: WalletSmsCodeIn) -> Status:
     permission_check(request.user, "members.view_member")
-    services.wallet_sms_code_request(member=selectors.member_get(member_id), amount_fen=payload.amount_fen)
+    services.wallet_sms_code_request(
+        member=selectors.member_get(member_id),
+        amount_fen=payload.amount_fen,
+        client_order_id=str(payload.client_order_id),
+    )
     return Status(202, {"amount_fen": payload.amount_fen})
 
 

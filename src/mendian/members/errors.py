@@ -53,6 +53,12 @@ class WalletVerificationRequired(DomainError):
     default_message = _("Spending this much needs the member's live code or an SMS code sent to the member.")
 
 
+class MemberVerificationRequired(DomainError):
+    status = 403
+    code = "member_verification_required"
+    default_message = _("Paying with points needs the member's live code or an SMS code sent to the member.")
+
+
 class LedgerBusy(Conflict):
     code = "ledger_busy"
     default_message = _("The balance changed at the same moment; try again.")

@@ -315,6 +315,13 @@ class WalletEntry(models.Model):
         TOP_UP_REFUND = "top_up_refund", _("top-up refunded")
         ADJUST = "adjust", _("manual adjustment")
 
+    class Verification(models.TextChoices):
+        """How the member proved to be present when spending: without proof only small sums may go."""
+
+        NONE = "", _("not verified")
+        LIVE_CODE = "live_code", _("live member code")
+        SMS_CODE = "sms_code", _("SMS code")
+
     account = models.ForeignKey(WalletAccount, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     principal_fen = models.BigIntegerField(_("principal (fen)"))
@@ -329,6 +336,9 @@ class WalletEntry(models.Model):
     store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.PROTECT)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    verified_by = models.CharField(
+        _("member verified by"), max_length=16, choices=Verification.choices, blank=True, default=""
+    )
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
@@ -563,11 +573,15 @@ class ReferralReward(models.Model):
 
 
 class SmsCode(models.Model):
-    """A one-time sign-in code sent by SMS: only its keyed hash is kept; it expires and allows few tries."""
+    """A one-time code sent by SMS: only its keyed hash is kept; it expires and allows few tries. A code
+    that confirms a payment is bound to the member, the most it may pay and the till's order."""
 
     phone_index = models.CharField(max_length=64, db_index=True)
     code_hash = models.CharField(max_length=64)
     purpose = models.CharField(max_length=16, default="login")
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    amount_fen = models.BigIntegerField(_("authorised amount (fen)"), null=True, blank=True)
+    client_order_id = models.CharField(_("client order id"), max_length=64, blank=True)
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
+from uuid import UUID
 
 from ninja import Schema
 from pydantic import Field
@@ -104,7 +105,11 @@ class PointsAdjustIn(Schema):
 
 
 class WalletSmsCodeIn(Schema):
+    """What the code may pay: the sum of the sale's points and stored-value tenders, and the sale (the
+    till's client order id)."""
+
     amount_fen: int = Field(gt=0, le=100_000_000)
+    client_order_id: UUID
 
 
 class TopUpPlanOut(Schema):

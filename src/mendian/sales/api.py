@@ -102,6 +102,7 @@ def order_create(request: HttpRequest, payload: OrderIn) -> Status:
         if payload.authorizer
         else None,
         reason=payload.reason,
+        member_code=payload.member_code,
     )
     return Status(
         201 if result.created else 200, selectors.order_out(result.order, result.lines, result.tenders)

@@ -78,6 +78,9 @@ class OrderIn(Schema):
     authorizer: AuthorizerIn | None = None
     reason: str = Field(default="", max_length=200)
     tenders: list[TenderIn] = Field(min_length=1, max_length=20)
+    # Proof that the member is present for points and stored-value tenders: the live member code scanned
+    # at the till, or the 6-digit code texted to the member.
+    member_code: str = Field(default="", max_length=128)
 
 
 class OrderLineOut(Schema):

@@ -45,6 +45,11 @@ from mendian.members.services.points_orders import (
     points_redeem_reverse,
     points_reverse_for_return,
 )
+from mendian.members.services.presence import (
+    MEMBER_CODE_CONFIRM_SECONDS,
+    SMS_CODE_PATTERN,
+    member_presence_proof,
+)
 from mendian.members.services.profiles import (
     PROFILE_FIELDS,
     member_consent_revoke_by_reply,
@@ -53,25 +58,27 @@ from mendian.members.services.profiles import (
 )
 from mendian.members.services.rfm import RFM_WINDOW_DAYS, rfm_quintiles, rfm_recompute
 from mendian.members.services.sms_codes import (
+    COUNT_CARD_SMS_PURPOSE,
     SMS_CODE_MAX_ATTEMPTS,
     WALLET_SMS_PURPOSE,
+    count_card_sms_code_request,
     member_sign_in_by_sms,
     sms_code_request,
     sms_code_verify,
     wallet_sms_code_request,
 )
 from mendian.members.services.wallet import (
-    MEMBER_CODE_CONFIRM_SECONDS,
-    SMS_CODE_PATTERN,
     wallet_close_refund,
     wallet_debit,
     wallet_refund_to_card,
+    wallet_spend_for_order,
     wallet_spend_reverse,
     wallet_split,
     wallet_top_up,
 )
 
 __all__ = [
+    "COUNT_CARD_SMS_PURPOSE",
     "MEMBER_CODE_CONFIRM_SECONDS",
     "MEMBER_CODE_PREFIX",
     "PROFILE_FIELDS",
@@ -90,11 +97,13 @@ __all__ = [
     "count_card_redeem",
     "count_card_refund",
     "count_card_sell",
+    "count_card_sms_code_request",
     "member_accounts_lock",
     "member_code_issue",
     "member_code_resolve",
     "member_consent_revoke_by_reply",
     "member_greetings_queue",
+    "member_presence_proof",
     "member_register",
     "member_sign_in_by_sms",
     "member_sms_deliver",
@@ -127,6 +136,7 @@ __all__ = [
     "wallet_debit",
     "wallet_refund_to_card",
     "wallet_sms_code_request",
+    "wallet_spend_for_order",
     "wallet_spend_reverse",
     "wallet_split",
     "wallet_top_up",

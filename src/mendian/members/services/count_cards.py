@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 
 from mendian.core.money import round_half_up
 from mendian.core.services import audit_record
-from mendian.members.errors import CountCardUnavailable
+from mendian.members.errors import CountCardUnavailable, MemberVerificationRequired
 from mendian.members.models import CountCard, CountCardEntry, CountCardPlan, Member
+from mendian.members.services.presence import member_presence_proof
+from mendian.members.services.sms_codes import COUNT_CARD_SMS_PURPOSE
 
 
 @transaction.atomic
@@ -45,18 +47,24 @@ def count_card_sell(
 
 @transaction.atomic
 def count_card_redeem(
-    *, card_id: int, member: Member, sku_id: int, store_id: int, actor_id: int | None = None
+    *, card_id: int, member_code: str, sku_id: int, store_id: int, actor_id: int | None = None
 ) -> CountCardEntry:
-    """Use one service of a count card: the card must be the member's, active, unexpired, valid in this
-    store and cover the service; uses never go below zero."""
+    """Use one service of a count card, only with proof that the card's member is present: their live
+    code, or a code texted to them for count cards (`count_card_sms_code_request`), never the printed
+    card number or the phone. The card must be active, unexpired, valid in this store and cover the
+    service; uses never go below zero."""
     card = (
         CountCard.objects.select_for_update(of=("self",))
-        .select_related("plan")
-        .filter(pk=card_id, member=member)
+        .select_related("plan", "member")
+        .filter(pk=card_id, member__is_active=True)
         .first()
     )
     if card is None:
         raise CountCardUnavailable(code="count_card_not_found")
+    if not member_presence_proof(member=card.member, code=member_code, sms_purpose=COUNT_CARD_SMS_PURPOSE):
+        raise MemberVerificationRequired(
+            _("Using a count card needs the member's live code or an SMS code sent to the member.")
+        )
     if card.status != CountCard.Status.ACTIVE or card.expires_at <= timezone.now():
         raise CountCardUnavailable(
             _("This count card has expired or was refunded."), code="count_card_expired"

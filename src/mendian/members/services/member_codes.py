@@ -32,7 +32,19 @@ def member_code_resolve(
         if member is None:
             raise MemberNotFound()
         return member, False
-    parts = code.split(".")
+    member_id = live_code_member_id(code=code, now=now, max_age_seconds=max_age_seconds)
+    member = Member.objects.select_related("tier").filter(pk=member_id, is_active=True).first()
+    if member is None:
+        raise MemberNotFound()
+    return member, True
+
+
+def live_code_member_id(
+    *, code: str, now: dt.datetime | None = None, max_age_seconds: int | None = None
+) -> int:
+    """The member id a live QR was issued for, checked by its tag and age alone (no query): a card number,
+    a forged or an expired code raises."""
+    parts = (code or "").strip().split(".")
     if len(parts) != 4 or parts[0] != MEMBER_CODE_PREFIX or not parts[1].isdigit() or not parts[2].isdigit():
         raise MemberCodeInvalid()
     message = ".".join(parts[:3])
@@ -42,7 +54,4 @@ def member_code_resolve(
     age = (now or timezone.now()).timestamp() - int(parts[2])
     if age > ttl or age < -30:
         raise MemberCodeExpired()
-    member = Member.objects.select_related("tier").filter(pk=int(parts[1]), is_active=True).first()
-    if member is None:
-        raise MemberNotFound()
-    return member, True
+    return int(parts[1])

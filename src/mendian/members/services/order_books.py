@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mendian.members.errors import MemberNotFound
-from mendian.members.models import Member, PointsAccount, WalletAccount
+from mendian.members.errors import MemberNotFound, MemberVerificationRequired
+from mendian.members.models import Member, PointsAccount, WalletAccount, WalletEntry
 from mendian.members.services.points_orders import (
     EarnLine,
     points_earn_for_order,
@@ -16,7 +16,12 @@ from mendian.members.services.points_orders import (
     points_redeem_reverse,
     points_reverse_for_return,
 )
-from mendian.members.services.wallet import wallet_debit, wallet_refund_to_card, wallet_spend_reverse
+from mendian.members.services.presence import member_presence_proof
+from mendian.members.services.wallet import (
+    wallet_refund_to_card,
+    wallet_spend_for_order,
+    wallet_spend_reverse,
+)
 
 
 @dataclass(frozen=True)
@@ -62,52 +67,70 @@ def checkout_member_books(
     member_tenders: Sequence[tuple[str, int, str]],
     earn_lines: Sequence[EarnLine] | None,
     actor_id: int | None,
+    member_code: str = "",
+    client_order_id: str = "",
 ) -> None:
-    """Take the points and stored-value tenders of an order (kind, amount, scanned code) from the member's
+    """Take the points and stored-value tenders of an order (kind, amount, reference) from the member's
     ledgers, and credit the points a completed order earns (`earn_lines`; None while payment is pending).
-    Runs inside the checkout's transaction, so a refusal undoes the whole sale. A sale that touches both
-    ledgers locks them first, in the order of member_accounts_lock; one that touches one locks only it."""
+
+    One proof that the member is present covers the whole order: `member_code` (the live code scanned at
+    the till, or a code texted to the member for the till's order `client_order_id` and at least the sum
+    of these tenders), or else a code in a tender's reference (how tills sent it before). Points are never
+    spent without it; stored value only up to the program's threshold (see `wallet_spend_for_order`).
+    A sale that touches both ledgers locks them first, in the order of member_accounts_lock; one that
+    touches one locks only it. Runs inside the checkout's transaction, so a refusal undoes the whole sale."""
     member = Member.objects.select_related("tier").filter(pk=member_id, is_active=True).first()
     if member is None:
         raise MemberNotFound()
-    kinds = {kind for kind, _amount, _reference in member_tenders}
+    points_fen = [amount_fen for kind, amount_fen, _reference in member_tenders if kind == "points"]
+    wallet_fen = [amount_fen for kind, amount_fen, _reference in member_tenders if kind == "stored_value"]
     points_account: PointsAccount | None = None
     wallet_account: WalletAccount | None = None
-    if "stored_value" in kinds and ("points" in kinds or earn_lines is not None):
+    if wallet_fen and (points_fen or earn_lines is not None):
         accounts = member_accounts_lock(member_id).get(member_id)
         if accounts is None:
             raise MemberNotFound()
         points_account, wallet_account = accounts.points, accounts.wallet
-    points_paid_fen = 0
-    for kind, amount_fen, reference in member_tenders:
-        if kind == "points":
-            points_redeem_for_order(
-                member=member,
-                amount_fen=amount_fen,
-                order_total_fen=order_total_fen,
-                order_id=order_id,
-                store_id=store_id,
-                actor_id=actor_id,
-                account=points_account,
-            )
-            points_paid_fen += amount_fen
-        elif kind == "stored_value":
-            wallet_debit(
-                member=member,
-                amount_fen=amount_fen,
-                order_id=order_id,
-                store_id=store_id,
-                member_code=reference,
-                actor_id=actor_id,
-                account=wallet_account,
-            )
+    verified_by: str = WalletEntry.Verification.NONE
+    if points_fen or wallet_fen:
+        proof = member_code or next(
+            (reference for _kind, _amount, reference in member_tenders if reference), ""
+        )
+        verified_by = member_presence_proof(
+            member=member,
+            code=proof,
+            amount_fen=sum(points_fen) + sum(wallet_fen),
+            client_order_id=client_order_id,
+        )
+        if points_fen and not verified_by:
+            raise MemberVerificationRequired()
+    for amount_fen in points_fen:
+        points_redeem_for_order(
+            member=member,
+            amount_fen=amount_fen,
+            order_total_fen=order_total_fen,
+            order_id=order_id,
+            store_id=store_id,
+            actor_id=actor_id,
+            account=points_account,
+        )
+    if wallet_fen:
+        wallet_spend_for_order(
+            member=member,
+            amounts_fen=wallet_fen,
+            order_id=order_id,
+            verified_by=verified_by,
+            store_id=store_id,
+            actor_id=actor_id,
+            account=wallet_account,
+        )
     if earn_lines is not None:
         points_earn_for_order(
             member=member,
             lines=earn_lines,
             order_id=order_id,
             store_id=store_id,
-            excluded_fen=points_paid_fen,
+            excluded_fen=sum(points_fen),
             actor_id=actor_id,
             account=points_account,
         )

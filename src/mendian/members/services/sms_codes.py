@@ -1,4 +1,4 @@
-"""One-time SMS codes for signing in and for confirming a stored-value payment."""
+"""One-time SMS codes for signing in and for confirming a payment with points or stored value."""
 
 from __future__ import annotations
 
@@ -26,12 +26,22 @@ from mendian.members.services.profiles import member_register
 
 SMS_CODE_MAX_ATTEMPTS = 5
 WALLET_SMS_PURPOSE = "wallet"
+COUNT_CARD_SMS_PURPOSE = "count_card"
 
 
 @transaction.atomic
-def sms_code_request(*, phone: str, purpose: str = "login", amount_fen: int | None = None) -> None:
+def sms_code_request(
+    *,
+    phone: str,
+    purpose: str = "login",
+    amount_fen: int | None = None,
+    member: Member | None = None,
+    client_order_id: str = "",
+) -> None:
     """Send a 6-digit code: at most one per resend interval and a daily number per phone; only its keyed
-    hash is stored. The SMS goes out after commit. With `amount_fen` it confirms a stored-value payment."""
+    hash is stored. The SMS goes out after commit. With `amount_fen` it confirms a payment by `member`
+    of at most that amount in the till's order `client_order_id`, and the text names the amount; with
+    the count-card purpose it confirms that `member` uses a service of a count card."""
     normalized = crypto.phone_normalize(phone)
     if normalized is None:
         raise PhoneInvalid()
@@ -48,43 +58,96 @@ def sms_code_request(*, phone: str, purpose: str = "login", amount_fen: int | No
         phone_index=index,
         code_hash=crypto.secret_hash(f"{index}:{code}"),
         purpose=purpose,
+        member=member,
+        amount_fen=amount_fen,
+        client_order_id=client_order_id,
         expires_at=now + dt.timedelta(seconds=program.sms_code_ttl_seconds),
     )
     minutes = max(program.sms_code_ttl_seconds // 60, 1)
-    if amount_fen is None:
+    if purpose == COUNT_CARD_SMS_PURPOSE:
+        text = _(
+            "Your code to use a service of your count card is %(code)s, valid for %(minutes)s minutes. "
+            "Do not tell anyone but the cashier."
+        ) % {"code": code, "minutes": minutes}
+    elif amount_fen is None:
         text = _("Your Mendian verification code is %(code)s, valid for %(minutes)s minutes.") % {
             "code": code,
             "minutes": minutes,
         }
     else:
         text = _(
-            "Your code to pay ¥%(amount)s with stored value is %(code)s, valid for %(minutes)s minutes. "
-            "Do not tell anyone but the cashier."
+            "Your code to pay ¥%(amount)s with points or stored value is %(code)s, valid for %(minutes)s "
+            "minutes. Do not tell anyone but the cashier."
         ) % {"code": code, "minutes": minutes, "amount": yuan_str(amount_fen)}
     transaction.on_commit(lambda: _sms_deliver(phone=normalized, index=index, text=text, purpose=purpose))
 
 
-def wallet_sms_code_request(*, member: Member, amount_fen: int) -> None:
-    """The till's alternative to the live member code: text a one-time code to the member's phone that
-    confirms one stored-value payment (same rate limits as sign-in codes)."""
+def wallet_sms_code_request(*, member: Member, amount_fen: int, client_order_id: str) -> None:
+    """The till's alternative to the live member code: text the member a one-time code that confirms
+    paying at most `amount_fen` with points and stored value in the till's order `client_order_id`
+    (same rate limits as sign-in codes)."""
     if amount_fen <= 0:
         raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
-    sms_code_request(phone=member_phone(member), purpose=WALLET_SMS_PURPOSE, amount_fen=amount_fen)
+    if not client_order_id:
+        raise SmsCodeInvalid(_("Say which sale the code is for."), code="client_order_id_required")
+    sms_code_request(
+        phone=member_phone(member),
+        purpose=WALLET_SMS_PURPOSE,
+        amount_fen=amount_fen,
+        member=member,
+        client_order_id=client_order_id,
+    )
 
 
-def _wallet_sms_confirmed(*, member: Member, code: str) -> bool:
-    """A stored-value SMS code is good once. Wrong tries are counted in the cache as well, because a
-    refused payment rolls back the checkout's transaction (and with it the attempts counted in the row)."""
-    key = f"members:wallet-sms-fails:{member.phone_index}"
+def count_card_sms_code_request(*, member: Member) -> None:
+    """The till's alternative to the live member code for using a count card: text the member a one-time
+    code (same rate limits as sign-in codes)."""
+    sms_code_request(phone=member_phone(member), purpose=COUNT_CARD_SMS_PURPOSE, member=member)
+
+
+def _member_sms_confirmed(
+    *,
+    member: Member,
+    code: str,
+    purpose: str = WALLET_SMS_PURPOSE,
+    amount_fen: int | None = None,
+    client_order_id: str = "",
+) -> bool:
+    """A code texted to a member is good once, for that member and purpose, and a payment code only for
+    the till's order it was asked for and at most the amount it names (`amount_fen` is the sum to
+    confirm); it is marked used in the caller's transaction. Wrong tries are counted in the cache as
+    well, because a refused payment rolls back the caller's transaction (and with it the attempts counted
+    in the row)."""
+    key = f"members:{purpose}-sms-fails:{member.pk}"
     if (cache.get(key) or 0) >= SMS_CODE_MAX_ATTEMPTS:
         return False
-    try:
-        sms_code_verify(phone=member_phone(member), code=code, purpose=WALLET_SMS_PURPOSE)
-    except SmsCodeInvalid:
+    with transaction.atomic():
+        sms = (
+            SmsCode.objects.select_for_update()
+            .filter(
+                member_id=member.pk,
+                purpose=purpose,
+                client_order_id=client_order_id,
+                used_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
+            .order_by("-id")
+            .first()
+        )
+        if sms is None or sms.attempts >= SMS_CODE_MAX_ATTEMPTS:
+            right = False
+        else:
+            SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
+            right = (
+                crypto.code_verify_secret(f"{sms.phone_index}:{(code or '').strip()}", sms.code_hash)
+                and (sms.amount_fen is None or (amount_fen is not None and amount_fen <= sms.amount_fen))
+                and SmsCode.objects.filter(pk=sms.pk, used_at__isnull=True).update(used_at=timezone.now())
+                == 1
+            )
+    if not right:
         cache.add(key, 0, timeout=3600)
         cache.incr(key)
-        return False
-    return True
+    return right
 
 
 def _sms_deliver(*, phone: str, index: str, text: str, purpose: str, is_marketing: bool = False) -> None:

@@ -5,21 +5,20 @@ A function given `account` uses it as the member's wallet account already locked
 
 from __future__ import annotations
 
-import re
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mendian.core.money import cumulative_refund_share, round_half_up
 from mendian.core.services import audit_record
 from mendian.members.errors import (
     LedgerBusy,
-    MemberCodeExpired,
-    MemberCodeInvalid,
     MemberNotFound,
     WalletInsufficient,
     WalletLimitExceeded,
@@ -27,12 +26,7 @@ from mendian.members.errors import (
 )
 from mendian.members.models import LoyaltyProgram, Member, TopUpPlan, WalletAccount, WalletEntry
 from mendian.members.selectors import program_get
-from mendian.members.services.member_codes import member_code_resolve
-from mendian.members.services.sms_codes import _wallet_sms_confirmed
-
-# A live code shown at the till may be used to confirm a stored-value payment a little later in the sale.
-MEMBER_CODE_CONFIRM_SECONDS = 15 * 60
-SMS_CODE_PATTERN = re.compile(r"\d{6}")
+from mendian.members.services.presence import member_presence_proof
 
 
 def _wallet_lock(member: Member | int) -> WalletAccount:
@@ -162,46 +156,100 @@ def wallet_debit(
     order_id: str | int,
     store_id: int | None = None,
     member_code: str = "",
+    client_order_id: str = "",
     actor_id: int | None = None,
     account: WalletAccount | None = None,
 ) -> WalletEntry:
-    """Pay with stored value: never below zero, split into principal and bonus by the program's order.
-    Above the program's threshold the member's live code (scanned at the till) or a 6-digit code sent to
-    the member's phone (`wallet_sms_code_request`, good once) must confirm it."""
+    """Pay one order with stored value alone, under the rules of `wallet_spend_for_order`; `member_code`
+    is the member's proof of presence (live code, or a code texted for the till's order `client_order_id`)."""
     if amount_fen <= 0:
         raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
-    program = program_get()
-    if amount_fen > program.wallet_code_required_above_fen:
-        verified = False
-        if SMS_CODE_PATTERN.fullmatch(member_code or ""):
-            verified = _wallet_sms_confirmed(member=member, code=member_code)
-        elif member_code:
-            try:
-                scanned, is_live = member_code_resolve(
-                    code=member_code, max_age_seconds=MEMBER_CODE_CONFIRM_SECONDS
-                )
-                verified = is_live and scanned.pk == member.pk
-            except (MemberCodeInvalid, MemberCodeExpired, MemberNotFound):
-                verified = False
-        if not verified:
-            raise WalletVerificationRequired(
-                details={"threshold_fen": program.wallet_code_required_above_fen}
-            )
-    if account is None:
-        account = _wallet_lock(member)
-    if amount_fen > account.balance_fen:
-        raise WalletInsufficient(details={"balance_fen": account.balance_fen, "requested_fen": amount_fen})
-    principal, bonus = wallet_split(account=account, amount_fen=amount_fen, order=program.wallet_spend_order)
-    return _wallet_write(
-        account=account,
-        principal_fen=-principal,
-        bonus_fen=-bonus,
-        kind=WalletEntry.Kind.SPEND,
-        source_type="order",
-        source_id=str(order_id),
+    verified_by = member_presence_proof(
+        member=member, code=member_code, amount_fen=amount_fen, client_order_id=client_order_id
+    )
+    entries = wallet_spend_for_order(
+        member=member,
+        amounts_fen=[amount_fen],
+        order_id=order_id,
+        verified_by=verified_by,
         store_id=store_id,
         actor_id=actor_id,
+        account=account,
     )
+    return entries[0]
+
+
+@transaction.atomic
+def wallet_spend_for_order(
+    *,
+    member: Member,
+    amounts_fen: Sequence[int],
+    order_id: str | int,
+    verified_by: str,
+    store_id: int | None = None,
+    actor_id: int | None = None,
+    account: WalletAccount | None = None,
+) -> list[WalletEntry]:
+    """Pay an order's stored-value tenders (one entry each): never below zero, split into principal and
+    bonus by the program's order. Without proof that the member is present (`verified_by` empty) the
+    order may spend at most the program's threshold, and so may all the member's unverified spends of
+    the business day together, so that splitting a payment over tenders or orders does not avoid the
+    proof. The day's spends are summed under the card's lock: concurrent orders cannot all pass."""
+    if not amounts_fen or any(amount_fen <= 0 for amount_fen in amounts_fen):
+        raise WalletInsufficient(_("The amount must be positive."), code="wallet_amount_invalid")
+    program = program_get()
+    threshold_fen = program.wallet_code_required_above_fen
+    total_fen = sum(amounts_fen)
+    if not verified_by and total_fen > threshold_fen:
+        raise WalletVerificationRequired(details={"threshold_fen": threshold_fen})
+    if account is None:
+        account = _wallet_lock(member)
+    if not verified_by:
+        spent_fen = _unverified_spent_today_fen(account)
+        if spent_fen + total_fen > threshold_fen:
+            raise WalletVerificationRequired(
+                _(
+                    "Today's stored-value payments without the member's code have reached the limit; "
+                    "ask for the member's live code or an SMS code."
+                ),
+                details={"threshold_fen": threshold_fen, "unverified_today_fen": spent_fen},
+            )
+    if total_fen > account.balance_fen:
+        raise WalletInsufficient(details={"balance_fen": account.balance_fen, "requested_fen": total_fen})
+    entries = []
+    for amount_fen in amounts_fen:
+        principal, bonus = wallet_split(
+            account=account, amount_fen=amount_fen, order=program.wallet_spend_order
+        )
+        entries.append(
+            _wallet_write(
+                account=account,
+                principal_fen=-principal,
+                bonus_fen=-bonus,
+                kind=WalletEntry.Kind.SPEND,
+                source_type="order",
+                source_id=str(order_id),
+                store_id=store_id,
+                actor_id=actor_id,
+                verified_by=verified_by,
+            )
+        )
+    return entries
+
+
+def _unverified_spent_today_fen(account: WalletAccount) -> int:
+    """What the card paid without the member's proof since the start of the business day (Asia/Shanghai,
+    the project's time zone)."""
+    day_start = timezone.localtime(timezone.now(), timezone.get_default_timezone()).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    spent = WalletEntry.objects.filter(
+        account=account,
+        kind=WalletEntry.Kind.SPEND,
+        verified_by=WalletEntry.Verification.NONE,
+        created_at__gte=day_start,
+    ).aggregate(total=Sum(F("principal_fen") + F("bonus_fen")))
+    return -(spent["total"] or 0)
 
 
 @transaction.atomic

@@ -81,9 +81,14 @@ def order_checkout(
     authorizer: AuthorizerInput | None = None,
     reason: str = "",
     exchange_credit_fen: int = 0,
+    member_code: str = "",
 ) -> CheckoutResult:
     """Sell a cart at a till: price it, check the tenders cover it, and write the order, lines,
     tenders, stock moves, cash-drawer entries and shift rollup in one transaction.
+
+    `member_code` proves that the member is present for the order's points and stored-value tenders
+    (the live code scanned at the till, or a code texted to the member); the members app decides when
+    one is needed.
 
     Runs once per client_order_id: a repeat (even concurrent) returns the first order, decided by the
     unique constraint. A refused sale writes nothing but an exception-log row."""
@@ -153,6 +158,7 @@ def order_checkout(
             note=note,
             authorizer_user=authorizer_user,
             reason=reason,
+            member_code=member_code,
         )
     except StockInsufficient as exc:
         exception_record(
@@ -206,6 +212,7 @@ def _checkout_write(
     note: str,
     authorizer_user: Any,
     reason: str,
+    member_code: str,
 ) -> CheckoutResult:
     store = register.store
     training = register.is_training
@@ -280,7 +287,13 @@ def _checkout_write(
     ]
     rows_insert(order_tenders)
     _member_books(
-        order=order, member_id=member_id, priced=priced, infos=infos, settlement=settlement, user=user
+        order=order,
+        member_id=member_id,
+        priced=priced,
+        infos=infos,
+        settlement=settlement,
+        user=user,
+        member_code=member_code,
     )
     if not training:
         assert shift is not None
@@ -374,9 +387,10 @@ def _member_books(
     infos: dict[int, SkuInfo],
     settlement: Settlement,
     user: Any,
+    member_code: str,
 ) -> None:
-    """Points and stored-value tenders come off the member's ledgers; a completed order earns points.
-    A training till never touches real balances."""
+    """Points and stored-value tenders come off the member's ledgers, with `member_code` as the proof that
+    the member is present; a completed order earns points. A training till never touches real balances."""
     member_tenders = [
         (tender.kind, tender.amount_fen, tender.reference)
         for tender in settlement.tenders
@@ -402,4 +416,6 @@ def _member_books(
         if order.status == Order.Status.COMPLETED
         else None,
         actor_id=user.pk,
+        member_code=member_code,
+        client_order_id=str(order.client_order_id),
     )

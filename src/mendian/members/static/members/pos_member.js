@@ -1,12 +1,21 @@
 /* Members at the till: attach a member by scanning their live QR (or card number) or by phone, show tier,
    points and stored value, offer points and stored value as tenders. It wraps the till's posApp so the
-   sale code stays in one place: quotes and orders get the member_id, a stored-value tender carries the
-   scanned live code or a code texted to the member (the server asks for one above a threshold), a new sale drops the member. */
+   sale code stays in one place: quotes and orders get the member_id, an order carries the scanned live code
+   or a code texted to the member as `member_code` (the server asks for one for points, and for stored value
+   above a threshold), a new sale drops the member. */
 (function () {
   "use strict";
   var basePosApp = window.posApp;
   if (typeof basePosApp !== "function") return;
   var MEMBER_CODE = /^M1\.\d+\.\d+\.[0-9a-f]+$/;
+  var MEMBER_TENDERS = ["points", "stored_value"];
+  // The server's answers that ask for proof that the member is present.
+  var PROOF_REQUIRED = ["member_verification_required", "wallet_verification_required"];
+
+  function tendersText(name) {
+    var box = document.querySelector("[data-testid=member-tenders]");
+    return box ? box.dataset[name] : "";
+  }
 
   window.posApp = function () {
     var app = basePosApp();
@@ -15,6 +24,8 @@
     var baseScan = app.scan;
     var baseChooseTender = app.chooseTender;
     var baseSearch = app.search;
+    var baseFail = app.fail;
+    var baseOpenTender = app.openTender;
 
     Object.assign(app, {
       member: null,
@@ -22,25 +33,31 @@
       memberInput: "",
       walletSmsCode: "",
       walletSmsSent: false,
+      memberProofNeeded: false,
 
       async api(method, path, body, headers) {
         if (this.member && method === "POST" && body && (path === "/sales/quote" || path === "/sales/orders")) {
           body = Object.assign({}, body, { member_id: this.member.id });
-          var smsCode = /^\d{6}$/.test(this.walletSmsCode) ? this.walletSmsCode : "";
-          if (path === "/sales/orders" && (smsCode || this.memberCode)) {
-            var code = smsCode || this.memberCode;
-            body.tenders = (body.tenders || []).map(function (tender) {
-              return tender.kind === "stored_value" && !tender.reference ? Object.assign({}, tender, { reference: code }) : tender;
-            });
-          }
+          var smsCode = /^\d{6}$/.test(this.walletSmsCode.trim()) ? this.walletSmsCode.trim() : "";
+          // One proof that the member is present for the whole order: a code texted to them, or their live code.
+          if (path === "/sales/orders" && (smsCode || this.memberCode)) body.member_code = smsCode || this.memberCode;
         }
         return baseApi.call(this, method, path, body, headers);
+      },
+      fail(error) {
+        if (error && PROOF_REQUIRED.indexOf(error.code) >= 0 && this.member) this.memberProofNeeded = true;
+        return baseFail.call(this, error);
+      },
+      async openTender() {
+        this.memberProofNeeded = false;
+        return baseOpenTender.call(this);
       },
       clearSale() {
         this.member = null;
         this.memberCode = "";
         this.walletSmsCode = "";
         this.walletSmsSent = false;
+        this.memberProofNeeded = false;
         this.memberInput = "";
         return baseClearSale.call(this);
       },
@@ -67,6 +84,20 @@
           this.tenderAmount = window.mendianMoney.yuan(Math.min(this.member.wallet_balance_fen, this.remainingFen()));
         }
       },
+      showMemberCodeEntry() {
+        return !!this.member && (MEMBER_TENDERS.indexOf(this.tenderKind) >= 0 || this.memberProofNeeded);
+      },
+      memberTendersFen() {
+        // What a texted code must cover: the points and stored-value tenders taken, and the one being typed.
+        var taken = this.tenders.reduce(function (sum, tender) {
+          return sum + (MEMBER_TENDERS.indexOf(tender.kind) >= 0 ? tender.amount_fen : 0);
+        }, 0);
+        var typing = 0;
+        if (MEMBER_TENDERS.indexOf(this.tenderKind) >= 0 && this.remainingFen() > 0) {
+          typing = Math.min(window.mendianMoney.fenFromYuan(this.tenderAmount) || 0, this.remainingFen());
+        }
+        return taken + typing;
+      },
       async attachMember(text) {
         text = String(text === undefined ? this.memberInput : text).trim();
         if (!text) return;
@@ -91,12 +122,22 @@
         }
       },
       async sendWalletCode() {
-        // The alternative to the live QR for a large stored-value payment: a code texted to the member.
+        // The alternative to the live QR: a code texted to the member, good for this sale (its client order
+        // id) and at most the points and stored value it pays.
         if (!this.member) return;
-        var amount = window.mendianMoney.fenFromYuan(this.tenderAmount) || this.remainingFen();
+        var amount = this.memberTendersFen();
+        if (amount <= 0) return this.flash(tendersText("amountMissing"), "error");
         try {
-          await baseApi.call(this, "POST", "/members/" + this.member.id + "/wallet/sms-code", { amount_fen: amount });
+          await baseApi.call(this, "POST", "/members/" + this.member.id + "/wallet/sms-code", {
+            amount_fen: amount,
+            client_order_id: this.clientOrderId,
+          });
           this.walletSmsSent = true;
+          this.flash(tendersText("codeSent").replace("%(amount)s", window.mendianMoney.yuan(amount)));
+          this.$nextTick(function () {
+            var input = document.querySelector("[data-testid=wallet-sms-code]");
+            if (input) input.focus();
+          });
         } catch (error) {
           this.fail(error);
         }
@@ -104,6 +145,7 @@
       detachMember() {
         this.walletSmsCode = "";
         this.walletSmsSent = false;
+        this.memberProofNeeded = false;
         this.member = null;
         this.memberCode = "";
         if (this.cart.length) this.requote();

@@ -19,6 +19,10 @@
     "idempotency_key_reused",
     "idempotency_answer_lost",
   ];
+  // The server asks for proof that the member is present (their live code or a code texted to them): the
+  // sale stays as it is, tenders and order id too (a texted code is good for this order only), and the
+  // cashier finishes it again with the code.
+  const KEEP_SALE = ["member_verification_required", "wallet_verification_required"];
 
   function readJson(id) {
     const el = document.getElementById(id);
@@ -995,6 +999,8 @@
         return S[`tender_${kind}`] || kind;
       },
       async addTender() {
+        // Every tender is in and the sale was refused for something the cashier has since fixed: finish again.
+        if (this.tenders.length && this.remainingFen() <= 0) return this.complete();
         const amount = fenFromYuan(this.tenderAmount);
         if (amount === null || amount <= 0) return this.flash(S.amount_invalid, "error");
         const remaining = this.remainingFen();
@@ -1056,13 +1062,14 @@
           });
           this.printReceipt(false);
         } catch (error) {
-          // Keep the tenders: the cashier fixes what the message says, or retries (same order id).
-          if (!error.network) this.tenders = [];
-          if (error.status >= 400 && error.status < 500 && !KEEP_ORDER_ID.includes(error.code)) {
-            // A refused sale (out of stock, a tender short, a stored-value payment waiting for the
-            // member's code…) wrote nothing; the corrected sale is a new one with its own id. A network
-            // error, a 5xx or an answer about the id itself keeps it, so a retry returns the first order
-            // if the server wrote one.
+          // A network error keeps the tenders (the cashier retries, same order id), and so does a request
+          // for the member's code (KEEP_SALE).
+          const keepSale = KEEP_SALE.includes(error.code);
+          if (!error.network && !keepSale) this.tenders = [];
+          if (error.status >= 400 && error.status < 500 && !KEEP_ORDER_ID.includes(error.code) && !keepSale) {
+            // A refused sale (out of stock, a tender short…) wrote nothing; the corrected sale is a new one
+            // with its own id. A network error, a 5xx or an answer about the id itself keeps it, so a
+            // retry returns the first order if the server wrote one.
             this.clientOrderId = newId();
             this.saveCart();
           }

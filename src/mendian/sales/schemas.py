@@ -401,13 +401,10 @@ class ExchangeQuoteOut(Schema):
     )
 
 
-class PrepaidTenderIn(Schema):
-    kind: Literal["cash", "card"]
-    amount_fen: int = Field(ge=0, le=MAX_FEN)
-    tendered_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
-    reference: str = Field(default="", max_length=64)
-    card_last4: str = Field(default="", pattern=r"^(\d{4})?$")
-    approval_code: str = Field(default="", max_length=32)
+class PrepaidTenderIn(TenderIn):
+    """Stored value and cards are bought with money: cash or a bank card (the digital channels later)."""
+
+    kind: Literal["cash", "card"]  # type: ignore[assignment]
 
 
 class PrepaidSaleIn(Schema):

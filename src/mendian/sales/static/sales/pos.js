@@ -144,6 +144,7 @@
       returnQuery: "",
       returnOrder: null,
       returnQty: {},
+      returnSerials: {}, // order line id → serial numbers coming back (serialized lines only)
       returnRestock: true,
       returnReason: "",
       returnResult: null,
@@ -1318,7 +1319,12 @@
           const order = await this.api("GET", `/sales/orders/${found.id}`);
           this.returnOrder = order;
           this.returnQty = {};
-          (order.lines || []).forEach((line) => (this.returnQty[line.id] = 0));
+          this.returnSerials = {};
+          (order.lines || []).forEach((line) => {
+            this.returnQty[line.id] = 0;
+            // A serialized line comes back unit by unit: the cashier ticks the serial numbers in hand.
+            if (line.serials && line.serials.length) this.returnSerials[line.id] = [];
+          });
           this.clientReturnId = newId();
         } catch (error) {
           this.fail(error.status === 404 ? { message: S.order_not_found } : error);
@@ -1339,7 +1345,14 @@
         if (!this.returnOrder) return [];
         return (this.returnOrder.lines || [])
           .filter((line) => (this.returnQty[line.id] || 0) > 0)
-          .map((line) => ({ order_line_id: line.id, qty: Math.min(this.returnQty[line.id], this.returnableQty(line)) }));
+          .map((line) => {
+            const out = { order_line_id: line.id, qty: Math.min(this.returnQty[line.id], this.returnableQty(line)) };
+            if (this.returnSerials[line.id]) out.serials = this.returnSerials[line.id].slice(0, out.qty);
+            return out;
+          });
+      },
+      returnSerialsChanged(line) {
+        this.returnQty[line.id] = (this.returnSerials[line.id] || []).length;
       },
       returnEstimateFen() {
         if (!this.returnOrder) return 0;

@@ -222,21 +222,26 @@
       focusDefault() {
         // After Alpine has shown the screen or modal (a hidden field cannot take focus). If the cashier
         // (or a scanner) has gone into another field meanwhile, the focus stays where they put it.
+        // On a busy till Alpine may show the screen later than that: try again for about a second.
         const before = document.activeElement;
-        setTimeout(() => {
+        let tries = 0;
+        const attempt = () => {
           const now = document.activeElement;
           const moved = now && now !== before && now !== document.body && now.matches("input, textarea, select");
-          if (!moved) this.focusNow();
-        }, 20);
+          if (moved) return;
+          if (!this.focusNow() && ++tries < 25) setTimeout(attempt, 40);
+        };
+        setTimeout(attempt, 20);
       },
       focusNow() {
+        // True when the screen's (or dialog's) first field has the focus now.
         const target =
           (this.modal && document.querySelector(`[data-modal="${this.modal}"] [data-autofocus]`)) ||
           (!this.modal && document.querySelector(`[data-screen="${this.screen}"] [data-autofocus]`));
-        if (target) {
-          target.focus();
-          if (target.select) target.select();
-        }
+        if (!target) return false;
+        target.focus();
+        if (target.select) target.select();
+        return document.activeElement === target;
       },
 
       // ---------------------------------------------------------------- API

@@ -146,7 +146,7 @@ class IdempotencyMiddleware:
                     )
                 return record.pk, lease
             except IntegrityError:
-                pass
+                existing = None  # another request holds the key: read its record below
             existing = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
             if existing is None:
                 continue  # the first request let the key go in between: claim it again

@@ -21,7 +21,6 @@ from mendian.members.services.memberships import (
 from mendian.members.services.notices import (
     SMS_TOPIC,
     GreetingsResult,
-    birthday_coupon_hook,
     member_greetings_queue,
     member_sms_deliver,
 )
@@ -92,7 +91,6 @@ __all__ = [
     "ImportReport",
     "MemberAccounts",
     "PointsReversal",
-    "birthday_coupon_hook",
     "checkout_member_books",
     "count_card_redeem",
     "count_card_refund",

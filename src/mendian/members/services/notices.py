@@ -42,7 +42,6 @@ def member_greetings_queue(*, today: dt.date | None = None, renewal_days: int = 
                     "gift": member.tier.birthday_gift if member.tier else "",
                 },
             )
-            birthday_coupon_hook(member=member, today=today)
             result.birthdays += 1
             result.member_ids.append(member.pk)
     horizon = timezone.now() + dt.timedelta(days=renewal_days)
@@ -61,10 +60,6 @@ def member_greetings_queue(*, today: dt.date | None = None, renewal_days: int = 
             )
             result.renewals += 1
     return result
-
-
-def birthday_coupon_hook(*, member: Member, today: dt.date) -> None:
-    """Issues the birthday coupon once the promotions app offers coupons; nothing yet."""
 
 
 def _notice_once(*, member: Member, key: str) -> bool:

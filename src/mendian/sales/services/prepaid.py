@@ -421,7 +421,7 @@ def _document_write(
         description=booked.description[:200],
         amount_fen=booked.amount_fen,
         bonus_fen=booked.bonus_fen,
-        paid_fen=settlement.cash_in_fen + sum(t.amount_fen for t in settlement.tenders if t.kind != "cash"),
+        paid_fen=settlement.paid_fen + settlement.change_fen,  # handed over: no cash rounding here
         change_fen=settlement.change_fen,
         plan_id=booked.plan_id,
         source_id=booked.source_id,
